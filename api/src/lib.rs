@@ -1,0 +1,35 @@
+//! The Streamlens gateway: the HTTP server every client talks to.
+//!
+//! # Layout
+//!
+//! - [`http`]: the router and its routes: [`http::health`] (`/healthz`, `/readyz`).
+//! - [`shutdown`]: the signal future (ctrl-c, SIGTERM) that starts a graceful shutdown.
+//! - [`App`]: the shared state handlers read (the stores), and [`serve`], which runs the router until shutdown.
+//!
+//! The `streamlens` binary (`src/main.rs`) loads the configuration, opens the stores and serves.
+
+pub mod http;
+pub mod shutdown;
+
+use std::future::Future;
+
+use streamlens_domain::storage::Storage;
+use tokio::net::TcpListener;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The blob and metadata stores.
+    pub storage: Storage,
+}
+
+/// Serves the router on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, http::router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

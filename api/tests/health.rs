@@ -1,0 +1,97 @@
+//! The server on port 0 with its own stores: liveness, readiness, and readiness failing when a store does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use streamlens_api::{App, serve};
+use streamlens_domain::storage::Storage;
+use streamlens_domain::storage::blob::files::FileBlobStore;
+use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
+
+struct Running {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn spawn(storage: Storage) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, App { storage }, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        base,
+        stop: Some(stop),
+        server,
+    }
+}
+
+async fn local_storage(dir: &std::path::Path) -> Storage {
+    Storage {
+        blobs: Arc::new(FileBlobStore::open(dir.join("blobs")).await.unwrap()),
+        meta: Arc::new(
+            SqliteMetaStore::open(dir.join("meta.sqlite"))
+                .await
+                .unwrap(),
+        ),
+    }
+}
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_with_the_embedded_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn(local_storage(dir.path()).await).await;
+
+    let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
+
+    let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"][0]["adapter"], "sqlite");
+    assert_eq!(body["checks"][1]["adapter"], "files");
+
+    app.stop.take().unwrap().send(()).unwrap();
+    app.server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn readyz_fails_when_a_store_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = local_storage(dir.path()).await;
+    let app = spawn(storage).await;
+    // The blob folder disappears (an unmounted volume) and a file takes its place.
+    std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+    std::fs::write(dir.path().join("blobs"), b"x").unwrap();
+
+    let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["checks"][1]["status"], "failing");
+    // The cause stays in the logs.
+    assert!(!body.to_string().contains("folder"));
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_the_variable_name() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_streamlens"))
+        .env("STREAMLENS_META", "mysql://localhost/streamlens")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("STREAMLENS_META"), "{stderr}");
+    assert!(
+        stderr.contains("sqlite://FILE or dynamodb://TABLE_PREFIX"),
+        "{stderr}"
+    );
+}

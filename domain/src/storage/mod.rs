@@ -1,0 +1,102 @@
+//! Storage ports and their adapters, chosen by URL in config.
+//!
+//! - [`blob`]: immutable byte objects (raw responses, series data, clean outputs): local files or S3.
+//! - [`meta`]: DynamoDB-shaped items (series, runs, stats, rankings, users): SQLite or DynamoDB.
+//! - [`aws`]: the SDK set-up both AWS adapters share.
+//!
+//! [`Storage::open`] builds both from [`StorageConfig`]; everything above this module sees only the traits.
+
+pub mod aws;
+pub mod blob;
+pub mod meta;
+
+use std::sync::Arc;
+
+use crate::config::{BlobsUrl, MetaUrl, StorageConfig};
+use blob::{BlobError, BlobStore, files::FileBlobStore, s3::S3BlobStore};
+use meta::{MetaError, MetaStore, dynamodb::DynamoMetaStore, sqlite::SqliteMetaStore};
+
+/// Why the stores could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The blob store failed to open.
+    #[error("blob store {url}: {source}")]
+    Blobs {
+        /// The configured URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: BlobError,
+    },
+    /// The metadata store failed to open.
+    #[error("metadata store {url}: {source}")]
+    Meta {
+        /// The configured URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: MetaError,
+    },
+    /// The AWS SDK could not be configured.
+    #[error("AWS: {0}")]
+    Aws(String),
+}
+
+/// The two stores every process works with.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// Raw, series and clean objects.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Items.
+    pub meta: Arc<dyn MetaStore>,
+}
+
+impl Storage {
+    /// Opens the configured adapters (creating local files, and AWS resources when configured to).
+    pub async fn open(config: &StorageConfig) -> Result<Self, OpenError> {
+        let needs_aws = matches!(config.blobs, BlobsUrl::S3 { .. })
+            || matches!(config.meta, MetaUrl::DynamoDb { .. });
+        let sdk = if needs_aws {
+            Some(aws::sdk_config(&config.aws).await.map_err(OpenError::Aws)?)
+        } else {
+            None
+        };
+        let blobs: Arc<dyn BlobStore> = match (&config.blobs, &sdk) {
+            (BlobsUrl::File(dir), _) => Arc::new(FileBlobStore::open(dir).await.map_err(
+                |source| OpenError::Blobs {
+                    url: config.blobs.to_string(),
+                    source,
+                },
+            )?),
+            (BlobsUrl::S3 { bucket, prefix }, Some(sdk)) => Arc::new(
+                S3BlobStore::open(sdk, bucket, prefix, config.create_resources)
+                    .await
+                    .map_err(|source| OpenError::Blobs {
+                        url: config.blobs.to_string(),
+                        source,
+                    })?,
+            ),
+            (BlobsUrl::S3 { .. }, None) => return Err(OpenError::Aws("SDK not configured".into())),
+        };
+        let meta: Arc<dyn MetaStore> = match (&config.meta, &sdk) {
+            (MetaUrl::Sqlite(file), _) => Arc::new(SqliteMetaStore::open(file).await.map_err(
+                |source| OpenError::Meta {
+                    url: config.meta.to_string(),
+                    source,
+                },
+            )?),
+            (MetaUrl::DynamoDb { table_prefix }, Some(sdk)) => Arc::new(
+                DynamoMetaStore::open(sdk, table_prefix, config.create_resources)
+                    .await
+                    .map_err(|source| OpenError::Meta {
+                        url: config.meta.to_string(),
+                        source,
+                    })?,
+            ),
+            (MetaUrl::DynamoDb { .. }, None) => {
+                return Err(OpenError::Aws("SDK not configured".into()));
+            }
+        };
+        Ok(Self { blobs, meta })
+    }
+}
