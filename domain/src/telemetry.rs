@@ -9,7 +9,8 @@ pub fn init(config: &LogConfig) -> Result<(), String> {
     let filter = EnvFilter::try_new(&config.filter).map_err(|e| format!("STREAMLENS_LOG: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let result = match config.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

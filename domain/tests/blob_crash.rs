@@ -92,7 +92,10 @@ async fn a_writer_killed_mid_burst_leaves_no_partial_blob() {
             break;
         }
     }
-    assert!(torn_writes_seen >= 1, "no kill landed in the middle of a write in {kills} tries");
+    assert!(
+        torn_writes_seen >= 1,
+        "no kill landed in the middle of a write in {kills} tries"
+    );
 
     let store = FileBlobStore::open(&dir).await.unwrap();
     let mut after = None;

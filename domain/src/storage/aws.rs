@@ -14,8 +14,17 @@ const LOCAL_REGION: &str = "us-east-1";
 /// Fails when no region can be found, naming the settings that provide one.
 pub async fn sdk_config(settings: &AwsSettings) -> Result<SdkConfig, String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &settings.region {
-        loader = loader.region(Region::new(region.clone()));
+    let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()));
+    match &settings.region {
+        Some(region) => loader = loader.region(Region::new(region.clone())),
+        // A local endpoint does not care about the region: skip the chain's instance-metadata lookup, which would
+        // time out and log warnings off AWS.
+        None if settings.endpoint.is_some() && !region_in_env => {
+            loader = loader.region(Region::new(LOCAL_REGION))
+        }
+        None => {}
     }
     if let Some(endpoint) = &settings.endpoint {
         loader = loader.endpoint_url(endpoint);
@@ -23,12 +32,6 @@ pub async fn sdk_config(settings: &AwsSettings) -> Result<SdkConfig, String> {
     let config = loader.load().await;
     if config.region().is_some() {
         return Ok(config);
-    }
-    if settings.endpoint.is_some() {
-        return Ok(config
-            .into_builder()
-            .region(Region::new(LOCAL_REGION))
-            .build());
     }
     Err("no AWS region configured: set STREAMLENS_AWS_REGION or AWS_REGION".to_owned())
 }

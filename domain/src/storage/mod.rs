@@ -20,22 +20,20 @@ use meta::{MetaError, MetaStore, dynamodb::DynamoMetaStore, sqlite::SqliteMetaSt
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The blob store failed to open.
-    #[error("blob store {url}: {source}")]
+    #[error("{url}: {cause}")]
     Blobs {
         /// The configured URL.
         url: String,
-        /// Why.
-        #[source]
-        source: BlobError,
+        /// Why (in the message, so not repeated as a `source()`).
+        cause: BlobError,
     },
     /// The metadata store failed to open.
-    #[error("metadata store {url}: {source}")]
+    #[error("{url}: {cause}")]
     Meta {
         /// The configured URL.
         url: String,
-        /// Why.
-        #[source]
-        source: MetaError,
+        /// Why (in the message, so not repeated as a `source()`).
+        cause: MetaError,
     },
     /// The AWS SDK could not be configured.
     #[error("AWS: {0}")]
@@ -56,42 +54,37 @@ impl Storage {
     pub async fn open(config: &StorageConfig) -> Result<Self, OpenError> {
         let needs_aws = matches!(config.blobs, BlobsUrl::S3 { .. })
             || matches!(config.meta, MetaUrl::DynamoDb { .. });
-        let sdk = if needs_aws {
-            Some(aws::sdk_config(&config.aws).await.map_err(OpenError::Aws)?)
-        } else {
-            None
+        let sdk = match needs_aws {
+            true => Some(aws::sdk_config(&config.aws).await.map_err(OpenError::Aws)?),
+            false => None,
+        };
+        let blobs_error = |cause| OpenError::Blobs {
+            url: config.blobs.to_string(),
+            cause,
+        };
+        let meta_error = |cause| OpenError::Meta {
+            url: config.meta.to_string(),
+            cause,
         };
         let blobs: Arc<dyn BlobStore> = match (&config.blobs, &sdk) {
-            (BlobsUrl::File(dir), _) => Arc::new(FileBlobStore::open(dir).await.map_err(
-                |source| OpenError::Blobs {
-                    url: config.blobs.to_string(),
-                    source,
-                },
-            )?),
+            (BlobsUrl::File(dir), _) => {
+                Arc::new(FileBlobStore::open(dir).await.map_err(blobs_error)?)
+            }
             (BlobsUrl::S3 { bucket, prefix }, Some(sdk)) => Arc::new(
                 S3BlobStore::open(sdk, bucket, prefix, config.create_resources)
                     .await
-                    .map_err(|source| OpenError::Blobs {
-                        url: config.blobs.to_string(),
-                        source,
-                    })?,
+                    .map_err(blobs_error)?,
             ),
             (BlobsUrl::S3 { .. }, None) => return Err(OpenError::Aws("SDK not configured".into())),
         };
         let meta: Arc<dyn MetaStore> = match (&config.meta, &sdk) {
-            (MetaUrl::Sqlite(file), _) => Arc::new(SqliteMetaStore::open(file).await.map_err(
-                |source| OpenError::Meta {
-                    url: config.meta.to_string(),
-                    source,
-                },
-            )?),
+            (MetaUrl::Sqlite(file), _) => {
+                Arc::new(SqliteMetaStore::open(file).await.map_err(meta_error)?)
+            }
             (MetaUrl::DynamoDb { table_prefix }, Some(sdk)) => Arc::new(
                 DynamoMetaStore::open(sdk, table_prefix, config.create_resources)
                     .await
-                    .map_err(|source| OpenError::Meta {
-                        url: config.meta.to_string(),
-                        source,
-                    })?,
+                    .map_err(meta_error)?,
             ),
             (MetaUrl::DynamoDb { .. }, None) => {
                 return Err(OpenError::Aws("SDK not configured".into()));

@@ -51,24 +51,23 @@ pub enum BlobError {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// The backend failed (I/O error, S3 error, network).
-    #[error("blob store {op} failed: {source}")]
+    #[error("blob store {op} failed: {cause}")]
     Backend {
         /// The operation that failed (`put`, `get`, …).
         op: &'static str,
-        /// The underlying error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The underlying error, already in the message (so it is not repeated as a `source()` in error chains).
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
 impl BlobError {
     pub(crate) fn backend(
         op: &'static str,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self::Backend {
             op,
-            source: source.into(),
+            cause: cause.into(),
         }
     }
 }

@@ -47,24 +47,23 @@ pub enum MetaError {
     #[error("invalid cursor: it was not issued for this query")]
     InvalidCursor,
     /// The backend failed (SQLite error, DynamoDB error, network).
-    #[error("metadata store {op} failed: {source}")]
+    #[error("metadata store {op} failed: {cause}")]
     Backend {
         /// The operation that failed.
         op: &'static str,
-        /// The underlying error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The underlying error, already in the message (so it is not repeated as a `source()` in error chains).
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
 impl MetaError {
     pub(crate) fn backend(
         op: &'static str,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self::Backend {
             op,
-            source: source.into(),
+            cause: cause.into(),
         }
     }
 }
