@@ -1,9 +1,9 @@
 //! Identifiers as validated newtypes.
 //!
-//! Every id is checked once, where it enters the system (`parse`/`FromStr`), so the rest of the code can put it into
-//! storage keys and URLs without escaping: ids never contain the key separators `#` and `/`, whitespace or control
-//! characters. Upstream ids (Twitch's channel, game and stream ids) are opaque strings; Streamlens does not assume
-//! they are numeric, only that they are short and made of `[A-Za-z0-9_-]`.
+//! Every id is checked once, where it enters the system (`parse`/`FromStr`/deserialization), so the rest of the code
+//! can put it into storage keys and URLs without escaping: ids never contain the key separators `#` and `/`,
+//! whitespace or control characters. Upstream ids (Twitch's channel, game and stream ids) are opaque strings;
+//! Streamlens does not assume they are numeric, only that they are short and made of `[A-Za-z0-9_-]`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,43 +34,95 @@ impl InvalidId {
     }
 }
 
-/// Checks the shared rule for opaque upstream ids: 1 to 64 characters of `[A-Za-z0-9_-]`.
-fn check_opaque(kind: &'static str, value: &str) -> Result<(), InvalidId> {
-    if value.is_empty() {
-        return Err(InvalidId::new(kind, value, "must not be empty"));
+/// Checks that `value` is 1 to `max` bytes, each allowed by `allowed`.
+fn check_chars(
+    kind: &'static str,
+    value: &str,
+    max: usize,
+    allowed: fn(u8) -> bool,
+    reason: &'static str,
+) -> Result<(), InvalidId> {
+    if value.is_empty() || value.len() > max {
+        let reason = match max {
+            16 => "must be 1 to 16 characters",
+            _ => "must be 1 to 64 characters",
+        };
+        return Err(InvalidId::new(kind, value, reason));
     }
-    if value.len() > 64 {
-        return Err(InvalidId::new(kind, value, "must be at most 64 characters"));
-    }
-    if !value
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Err(InvalidId::new(
-            kind,
-            value,
-            "may contain only ASCII letters, digits, '_' and '-'",
-        ));
+    if !value.bytes().all(allowed) {
+        return Err(InvalidId::new(kind, value, reason));
     }
     Ok(())
 }
 
-macro_rules! opaque_id {
-    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+/// The rule for opaque upstream ids: 1 to 64 characters of `[A-Za-z0-9_-]`, kept as sent.
+fn opaque(kind: &'static str) -> impl Fn(&str) -> Result<String, InvalidId> {
+    move |value| {
+        check_chars(
+            kind,
+            value,
+            64,
+            |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-',
+            "may contain only ASCII letters, digits, '_' and '-'",
+        )?;
+        Ok(value.to_owned())
+    }
+}
+
+fn login(value: &str) -> Result<String, InvalidId> {
+    let value = value.to_ascii_lowercase();
+    check_chars(
+        "login",
+        &value,
+        64,
+        |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
+        "may contain only letters, digits and '_'",
+    )?;
+    Ok(value)
+}
+
+fn language(value: &str) -> Result<String, InvalidId> {
+    let value = value.to_ascii_lowercase();
+    check_chars(
+        "language",
+        &value,
+        16,
+        |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-',
+        "may contain only letters, digits and '-'",
+    )?;
+    Ok(value)
+}
+
+fn source_id(value: &str) -> Result<String, InvalidId> {
+    let reason = "must start with a lowercase letter or digit and contain only [a-z0-9_-]";
+    check_chars(
+        "source id",
+        value,
+        64,
+        |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-',
+        reason,
+    )?;
+    if value.starts_with(['_', '-']) {
+        return Err(InvalidId::new("source id", value, reason));
+    }
+    Ok(value.to_owned())
+}
+
+/// A string id type: `parse` through `$rule` (which validates and may normalize), and the conversions every id has.
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $rule:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            /// Validates `value` and wraps it.
-            pub fn parse(value: impl Into<String>) -> Result<Self, InvalidId> {
-                let value = value.into();
-                check_opaque($kind, &value)?;
-                Ok(Self(value))
+            /// Validates (and normalizes) `value`.
+            pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidId> {
+                ($rule)(value.as_ref()).map(Self)
             }
 
-            /// The id as sent by the upstream API.
+            /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -110,215 +162,45 @@ macro_rules! opaque_id {
     };
 }
 
-opaque_id!(
+string_id!(
     /// A channel (broadcaster) id: Helix `user_id`. Stable across renames, unlike the login.
     ChannelId,
-    "channel id"
+    opaque("channel id")
 );
-opaque_id!(
+string_id!(
     /// A game (category) id: Helix `game_id`. Streams without a category have none.
     GameId,
-    "game id"
+    opaque("game id")
 );
-opaque_id!(
+string_id!(
     /// One broadcast's id as Helix assigns it: Helix `id` of a stream. A channel gets a new one each time it goes
     /// live; inside one snapshot a stream id seen twice counts once.
     StreamId,
-    "stream id"
+    opaque("stream id")
 );
-
-/// A channel's login name (Helix `user_login`): lowercase, 1 to 64 characters of `[a-z0-9_]`.
-///
-/// Twitch logins are 4 to 25 characters today; older and partner accounts break that rule, so only the character set
-/// is enforced. Input is lowercased, because Twitch compares logins case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Login(String);
-
-impl Login {
-    /// Lowercases and validates `value`.
-    pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidId> {
-        let value = value.as_ref().to_ascii_lowercase();
-        if value.is_empty() || value.len() > 64 {
-            return Err(InvalidId::new(
-                "login",
-                &value,
-                "must be 1 to 64 characters",
-            ));
-        }
-        if !value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(InvalidId::new(
-                "login",
-                &value,
-                "may contain only letters, digits and '_'",
-            ));
-        }
-        Ok(Self(value))
-    }
-
-    /// The login, lowercase.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for Login {
-    type Err = InvalidId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Login {
-    type Error = InvalidId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(value)
-    }
-}
-
-impl From<Login> for String {
-    fn from(login: Login) -> String {
-        login.0
-    }
-}
-
-impl fmt::Display for Login {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A stream's broadcast language as Helix reports it: an ISO 639-1 code (`en`, `pt`) or `other`.
-///
-/// Lowercase, 1 to 16 characters of `[a-z0-9-]`; Helix sends an empty string for an unknown language, which the
-/// prepared record keeps as `None` rather than as a language.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Language(String);
-
-impl Language {
-    /// Lowercases and validates `value`.
-    pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidId> {
-        let value = value.as_ref().to_ascii_lowercase();
-        if value.is_empty() || value.len() > 16 {
-            return Err(InvalidId::new(
-                "language",
-                &value,
-                "must be 1 to 16 characters",
-            ));
-        }
-        if !value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(InvalidId::new(
-                "language",
-                &value,
-                "may contain only letters, digits and '-'",
-            ));
-        }
-        Ok(Self(value))
-    }
-
-    /// The language code, lowercase.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for Language {
-    type Err = InvalidId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Language {
-    type Error = InvalidId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(value)
-    }
-}
-
-impl From<Language> for String {
-    fn from(language: Language) -> String {
-        language.0
-    }
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A configured source of snapshots (a Helix app, a history endpoint, the simulator): the `id` of a `[[source]]`
-/// table. Lowercase, starts with a letter or digit, 1 to 64 characters of `[a-z0-9_-]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SourceId(String);
-
-impl SourceId {
-    /// Validates `value` (no case folding: source ids are written by people, in config, and must match exactly).
-    pub fn parse(value: impl Into<String>) -> Result<Self, InvalidId> {
-        let value = value.into();
-        if value.is_empty() || value.len() > 64 {
-            return Err(InvalidId::new(
-                "source id",
-                &value,
-                "must be 1 to 64 characters",
-            ));
-        }
-        let mut bytes = value.bytes();
-        let first_ok = bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        let rest_ok =
-            bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !first_ok || !rest_ok {
-            return Err(InvalidId::new(
-                "source id",
-                &value,
-                "must start with a lowercase letter or digit and contain only [a-z0-9_-]",
-            ));
-        }
-        Ok(Self(value))
-    }
-
-    /// The id as written in config.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for SourceId {
-    type Err = InvalidId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for SourceId {
-    type Error = InvalidId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(value)
-    }
-}
-
-impl From<SourceId> for String {
-    fn from(id: SourceId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for SourceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_id!(
+    /// A channel's login name (Helix `user_login`): lowercase, 1 to 64 characters of `[a-z0-9_]`.
+    ///
+    /// Twitch logins are 4 to 25 characters today; older and partner accounts break that rule, so only the character
+    /// set is enforced. Input is lowercased, because Twitch compares logins case-insensitively.
+    Login,
+    login
+);
+string_id!(
+    /// A stream's broadcast language as Helix reports it: an ISO 639-1 code (`en`, `pt`) or `other`.
+    ///
+    /// Lowercase, 1 to 16 characters of `[a-z0-9-]`; Helix sends an empty string for an unknown language, which the
+    /// prepared record keeps as `None` rather than as a language.
+    Language,
+    language
+);
+string_id!(
+    /// A configured source of snapshots (a Helix app, a history endpoint, the simulator): the `id` of a
+    /// `[[source]]` table. Lowercase, starts with a letter or digit, 1 to 64 characters of `[a-z0-9_-]`. Not case
+    /// folded: source ids are written by people, in config, and must match exactly.
+    SourceId,
+    source_id
+);
 
 /// One time series: the data of one source for one slot. Written `{source}:{slot}`, e.g.
 /// `simulator:2026-11-26T11:27:00Z`, or `daily:2026-11-26T00:00:00Z/PT1440M` for a non-minute slot.

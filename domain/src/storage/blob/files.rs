@@ -92,6 +92,14 @@ impl From<io::Error> for BlobError {
     }
 }
 
+/// Whether an I/O error means "no such file" (including a path through a file, `a/b` when `a` is an object).
+fn is_missing(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
 fn modified_of(meta: &fs::Metadata) -> DateTime<Utc> {
     meta.modified()
         .map(DateTime::<Utc>::from)
@@ -185,14 +193,7 @@ fn open_object(path: &Path) -> Result<Option<(File, fs::Metadata)>, BlobError> {
             }
             Ok(Some((file, meta)))
         }
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(None)
-        }
+        Err(e) if is_missing(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -247,14 +248,7 @@ fn walk(
 ) -> Result<(), BlobError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(());
-        }
+        Err(e) if is_missing(&e) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
     let mut children = Vec::new();
@@ -409,15 +403,10 @@ impl BlobStore for FileBlobStore {
         blocking("delete", move || {
             match fs::remove_file(&path) {
                 Ok(()) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                    ) =>
-                {
+                // Nothing there, or a folder: there is no object to delete.
+                Err(e) if is_missing(&e) || e.kind() == io::ErrorKind::IsADirectory => {
                     return Ok(());
                 }
-                Err(e) if e.kind() == io::ErrorKind::IsADirectory => return Ok(()),
                 Err(e) => return Err(e.into()),
             }
             if let Some(parent) = path.parent() {

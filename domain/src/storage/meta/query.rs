@@ -50,6 +50,34 @@ pub enum SortKey {
     AtLeast(String),
 }
 
+/// A sort-key condition reduced to what both adapters translate: comparisons (`=`, `<`, `<=`, `>`, `>=`, the same
+/// operators in SQL and in DynamoDB key conditions), a prefix, or an inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bound<'a> {
+    /// `sk {operator} value`.
+    Compare(&'static str, &'a str),
+    /// `sk` starts with the prefix.
+    Prefix(&'a str),
+    /// `low <= sk <= high`.
+    Between(&'a str, &'a str),
+}
+
+impl SortKey {
+    /// The condition as a [`Bound`]; `None` for [`SortKey::Any`].
+    pub(crate) fn bound(&self) -> Option<Bound<'_>> {
+        Some(match self {
+            SortKey::Any => return None,
+            SortKey::Equals(v) => Bound::Compare("=", v),
+            SortKey::BeginsWith(prefix) => Bound::Prefix(prefix),
+            SortKey::Between(low, high) => Bound::Between(low, high),
+            SortKey::LessThan(v) => Bound::Compare("<", v),
+            SortKey::AtMost(v) => Bound::Compare("<=", v),
+            SortKey::GreaterThan(v) => Bound::Compare(">", v),
+            SortKey::AtLeast(v) => Bound::Compare(">=", v),
+        })
+    }
+}
+
 /// Where the next page of a query starts: opaque to callers, the same for every adapter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor(String);
@@ -197,6 +225,20 @@ pub struct Page {
     pub items: Vec<Item>,
     /// Present exactly when more items match: pass it as the next query's cursor.
     pub next: Option<Cursor>,
+}
+
+impl Page {
+    /// A page from up to `limit + 1` items read in order: the extra item, when there is one, proves that more
+    /// follow, so `next` is exact.
+    pub(crate) fn from_overfetch(mut items: Vec<Item>, limit: usize, index: Index) -> Self {
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = match more {
+            true => items.last().map(|last| Cursor::after(last, index)),
+            false => None,
+        };
+        Self { items, next }
+    }
 }
 
 /// The smallest string above every string that starts with `prefix`, if there is one: `"abc"` → `"abd"`.

@@ -22,10 +22,10 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 
 use super::item::{check_item, check_key};
-use super::query::{Position, prefix_upper_bound};
+use super::query::{Bound, Position, prefix_upper_bound};
 use super::{
-    Condition, Cursor, Index, IndexKey, Item, Key, MetaError, MetaStore, Order, Page, Query,
-    SortKey, Update, WriteOp, dedupe_batch,
+    Condition, Index, IndexKey, Item, Key, MetaError, MetaStore, Order, Page, Query, Update,
+    WriteOp, dedupe_batch,
 };
 
 /// The schema version this code writes; `PRAGMA user_version` holds the file's.
@@ -331,23 +331,20 @@ impl MetaStore for SqliteMetaStore {
             sql.push_str(&format!(" AND {sk_col} {op} ?"));
             binds.push(value.to_owned());
         };
-        match &query.sort_key {
-            SortKey::Any => {}
-            SortKey::Equals(v) => bound(&mut sql, "=", v),
-            SortKey::BeginsWith(prefix) => {
+        match query.sort_key.bound() {
+            None => {}
+            Some(Bound::Compare(op, value)) => bound(&mut sql, op, value),
+            Some(Bound::Prefix(prefix)) => {
+                // A range, so the index is used: [prefix, the smallest string above every extension of it).
                 bound(&mut sql, ">=", prefix);
                 if let Some(upper) = prefix_upper_bound(prefix) {
                     bound(&mut sql, "<", &upper);
                 }
             }
-            SortKey::Between(low, high) => {
+            Some(Bound::Between(low, high)) => {
                 bound(&mut sql, ">=", low);
                 bound(&mut sql, "<=", high);
             }
-            SortKey::LessThan(v) => bound(&mut sql, "<", v),
-            SortKey::AtMost(v) => bound(&mut sql, "<=", v),
-            SortKey::GreaterThan(v) => bound(&mut sql, ">", v),
-            SortKey::AtLeast(v) => bound(&mut sql, ">=", v),
         }
         let (cmp, dir) = match query.order {
             Order::Ascending => (">", "ASC"),
@@ -380,18 +377,11 @@ impl MetaStore for SqliteMetaStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend("query"))?;
-        let mut items = rows
+        let items = rows
             .into_iter()
             .map(from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let more = items.len() > query.limit;
-        items.truncate(query.limit);
-        let next = if more {
-            items.last().map(|last| Cursor::after(last, query.index))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, query.limit, query.index))
     }
 
     async fn batch_write(&self, ops: Vec<WriteOp>) -> Result<(), MetaError> {

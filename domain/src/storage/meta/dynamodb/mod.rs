@@ -21,9 +21,10 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::item::{check_item, check_key};
+use super::query::Bound;
 use super::{
-    BATCH_CHUNK, Condition, Cursor, Index, Item, Key, MetaError, MetaStore, Order, Page, Query,
-    SortKey, Update, WriteOp, dedupe_batch,
+    BATCH_CHUNK, Condition, Index, Item, Key, MetaError, MetaStore, Order, Page, Query, Update,
+    WriteOp, dedupe_batch,
 };
 
 pub use table::table_name;
@@ -276,46 +277,30 @@ impl MetaStore for DynamoMetaStore {
         };
         let mut names = HashMap::from([("#p".to_owned(), pk_name.to_owned())]);
         let mut values = HashMap::from([(":p".to_owned(), AttributeValue::S(query.pk.clone()))]);
+        let mut expression = "#p = :p".to_owned();
         let mut bind = |name: &str, value: &str| {
             values.insert(name.to_owned(), AttributeValue::S(value.to_owned()));
         };
-        let sort_condition = match &query.sort_key {
-            SortKey::Any => None,
-            SortKey::Equals(v) => {
-                bind(":s", v);
-                Some("#s = :s")
+        let sort_condition = match query.sort_key.bound() {
+            None => None,
+            Some(Bound::Compare(op, value)) => {
+                bind(":s", value);
+                Some(format!("#s {op} :s"))
             }
-            SortKey::BeginsWith(v) => {
-                bind(":s", v);
-                Some("begins_with(#s, :s)")
+            Some(Bound::Prefix(prefix)) => {
+                bind(":s", prefix);
+                Some("begins_with(#s, :s)".to_owned())
             }
-            SortKey::Between(low, high) => {
+            Some(Bound::Between(low, high)) => {
                 bind(":s", low);
                 bind(":t", high);
-                Some("#s BETWEEN :s AND :t")
-            }
-            SortKey::LessThan(v) => {
-                bind(":s", v);
-                Some("#s < :s")
-            }
-            SortKey::AtMost(v) => {
-                bind(":s", v);
-                Some("#s <= :s")
-            }
-            SortKey::GreaterThan(v) => {
-                bind(":s", v);
-                Some("#s > :s")
-            }
-            SortKey::AtLeast(v) => {
-                bind(":s", v);
-                Some("#s >= :s")
+                Some("#s BETWEEN :s AND :t".to_owned())
             }
         };
-        let mut expression = "#p = :p".to_owned();
         if let Some(condition) = sort_condition {
             names.insert("#s".into(), sk_name.into());
             expression.push_str(" AND ");
-            expression.push_str(condition);
+            expression.push_str(&condition);
         }
 
         let want = query.limit + 1;
@@ -345,14 +330,7 @@ impl MetaStore for DynamoMetaStore {
                 _ => break,
             }
         }
-        let more = items.len() > query.limit;
-        items.truncate(query.limit);
-        let next = if more {
-            items.last().map(|last| Cursor::after(last, query.index))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, query.limit, query.index))
     }
 
     async fn batch_write(&self, ops: Vec<WriteOp>) -> Result<(), MetaError> {
