@@ -75,6 +75,57 @@ pub struct StreamsPage {
     pub pagination: Pagination,
 }
 
+/// A game (category) from `GET /helix/games`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelixGame {
+    /// The game's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Box art URL with `{width}` and `{height}` placeholders.
+    #[serde(default)]
+    pub box_art_url: String,
+    /// The IGDB id, empty when unknown.
+    #[serde(default)]
+    pub igdb_id: String,
+}
+
+/// A user (channel owner) from `GET /helix/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelixUser {
+    /// The user's id (the channel id).
+    pub id: String,
+    /// Login name, lowercase.
+    pub login: String,
+    /// Display name.
+    pub display_name: String,
+    /// `admin`, `global_mod`, `staff` or empty.
+    #[serde(rename = "type", default)]
+    pub user_type: String,
+    /// `partner`, `affiliate` or empty.
+    #[serde(default)]
+    pub broadcaster_type: String,
+    /// The channel description.
+    #[serde(default)]
+    pub description: String,
+    /// Profile picture URL.
+    #[serde(default)]
+    pub profile_image_url: String,
+    /// Offline banner URL.
+    #[serde(default)]
+    pub offline_image_url: String,
+    /// When the account was created, RFC 3339.
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// The envelope of `/helix/games` and `/helix/users` answers: `{"data": […]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataPage<T> {
+    /// The records.
+    pub data: Vec<T>,
+}
+
 /// A record of a page that could not be read as a [`HelixStream`], kept with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedRecord {
