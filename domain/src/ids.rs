@@ -202,6 +202,13 @@ string_id!(
     source_id
 );
 
+impl SourceId {
+    /// `simulator`: the built-in simulator's source, the default when no source is configured.
+    pub fn simulator() -> Self {
+        Self("simulator".to_owned())
+    }
+}
+
 /// One time series: the data of one source for one slot. Written `{source}:{slot}`, e.g.
 /// `simulator:2026-11-26T11:27:00Z`, or `daily:2026-11-26T00:00:00Z/PT1440M` for a non-minute slot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

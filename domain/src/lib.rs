@@ -9,6 +9,8 @@
 //!   (hour, day, ISO week, month) with their boundaries and previous period.
 //! - [`helix`]: the Twitch Helix stream record exactly as the API sends it, and lenient page parsing.
 //! - [`record`]: the prepared record every pipeline step reads, and the per-snapshot dedupe.
+//! - [`pulls`]: a pull as kept (pages as received, status, quarantined pages) and what triggered it.
+//! - [`series`]: a series (one source, one slot), its status and its data.
 //! - [`metrics`]: the metric definitions (hours watched, airtime, averages, peaks, broadcasts, group stats,
 //!   coverage) as pure functions.
 //! - [`storage`]: the ports and their adapters: [`storage::blob`] (local files, S3) and [`storage::meta`] (SQLite,
@@ -20,7 +22,9 @@ pub mod config;
 pub mod helix;
 pub mod ids;
 pub mod metrics;
+pub mod pulls;
 pub mod record;
+pub mod series;
 pub mod storage;
 pub mod telemetry;
 pub mod time;

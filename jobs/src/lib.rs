@@ -3,6 +3,7 @@
 //! # Layout
 //!
 //! - [`sources`]: the external API clients (Twitch Helix, history endpoints) and their shared retry loop.
+//! - [`ingest`]: pulls stored as received, series started from them, and the reconciler.
 //! - [`simulator`]: a Helix-compatible server over a deterministic simulated platform, with fault injection; the
 //!   default source, and the test double for every client here.
 //!
@@ -11,5 +12,6 @@
 
 pub use streamlens_domain as domain;
 
+pub mod ingest;
 pub mod simulator;
 pub mod sources;

@@ -3,12 +3,14 @@
 //!
 //! - [`files`]: local files under a directory (`file://DIR`), written atomically (temp file, fsync, rename).
 //! - [`s3`]: an S3 bucket and key prefix (`s3://bucket/prefix`).
+//! - [`layout`]: where raw pages, quarantined pages, series data and clean outputs live.
 //!
 //! Both adapters pass the same contract suite (`domain/tests/blob_contract.rs`). Keys follow S3's model: a flat
 //! namespace listed in byte order, where `/` is only a convention. One difference is inherent to files: a key cannot
 //! also be the leading part of another key plus `/` (`a` and `a/b`), because a path cannot be a file and a folder.
 
 pub mod files;
+pub mod layout;
 pub mod s3;
 
 use std::fmt;

@@ -3,88 +3,25 @@
 //!
 //! Every setting is listed in [`VARIABLES`] (the README's configuration table is checked against it by a test). An
 //! environment variable wins over the file's key of the same name (the variable without its prefix, lowercase), and
-//! the file over the default. A bad value stops start-up with the variable's name and, for the file, where it was set;
-//! the default needs no service at all: files and SQLite under `./data`.
+//! the file over the default. Sources are `[[source]]` tables of the file ([`sources`]). A bad value stops start-up
+//! with the variable's name and, for the file, where it was set; the default needs no service at all: files and
+//! SQLite under `./data`, and the built-in simulator as the source.
+//!
+//! - [`variables`]: every setting with its default and meaning.
+//! - [`urls`]: the URLs that pick each store's adapter.
+//! - [`sources`]: the `[[source]]` tables and their schedules.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+pub mod sources;
+pub mod urls;
+pub mod variables;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-/// A setting: its environment variable, its key in the TOML file, its default and what it does.
-#[derive(Debug, Clone, Copy)]
-pub struct Variable {
-    /// The environment variable.
-    pub name: &'static str,
-    /// The default, as shown to people.
-    pub default: &'static str,
-    /// What it sets.
-    pub description: &'static str,
-}
-
-impl Variable {
-    /// The key of this setting in the TOML file: the name without `STREAMLENS_`, lowercase.
-    pub fn file_key(&self) -> String {
-        self.name
-            .trim_start_matches("STREAMLENS_")
-            .to_ascii_lowercase()
-    }
-}
-
-/// Every setting Streamlens reads.
-pub const VARIABLES: &[Variable] = &[
-    Variable {
-        name: "STREAMLENS_CONFIG",
-        default: "(none)",
-        description: "Path of a TOML file with any of these settings (keys: the names without `STREAMLENS_`, lowercase).",
-    },
-    Variable {
-        name: "STREAMLENS_DATA_DIR",
-        default: "`./data`",
-        description: "Folder of the embedded default stores.",
-    },
-    Variable {
-        name: "STREAMLENS_LISTEN",
-        default: "`127.0.0.1:8080`",
-        description: "Address the HTTP server listens on.",
-    },
-    Variable {
-        name: "STREAMLENS_BLOBS",
-        default: "`file://{data_dir}/blobs`",
-        description: "Blob store: `file://DIR` (local files) or `s3://BUCKET/PREFIX`.",
-    },
-    Variable {
-        name: "STREAMLENS_META",
-        default: "`sqlite://{data_dir}/streamlens.sqlite`",
-        description: "Metadata store: `sqlite://FILE` or `dynamodb://TABLE_PREFIX` (table `{prefix}-meta`).",
-    },
-    Variable {
-        name: "STREAMLENS_AWS_REGION",
-        default: "from the AWS chain",
-        description: "AWS region for S3 and DynamoDB; otherwise `AWS_REGION` or the profile's; `us-east-1` for a local endpoint.",
-    },
-    Variable {
-        name: "STREAMLENS_AWS_ENDPOINT",
-        default: "(AWS)",
-        description: "Endpoint URL for S3 and DynamoDB (a local moto or LocalStack, e.g. `http://127.0.0.1:5000`); S3 then uses path-style addressing.",
-    },
-    Variable {
-        name: "STREAMLENS_CREATE_RESOURCES",
-        default: "`false`",
-        description: "Create a missing S3 bucket or DynamoDB table at start-up (local stacks, tests). In AWS the CDK app creates them.",
-    },
-    Variable {
-        name: "STREAMLENS_LOG",
-        default: "`info`",
-        description: "Log filter, `tracing` syntax (e.g. `info,streamlens_domain=debug`).",
-    },
-    Variable {
-        name: "STREAMLENS_LOG_FORMAT",
-        default: "`text`",
-        description: "`text` for people, `json` for CloudWatch and other collectors.",
-    },
-];
+pub use sources::{Schedule, SourceConfig, SourceKind};
+pub use urls::{BlobsUrl, MetaUrl, QueueUrl};
+pub use variables::{VARIABLES, Variable};
 
 /// A setting that could not be used, named by its variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +42,14 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where data is kept.
     pub storage: StorageConfig,
+    /// The job queue.
+    pub queue: QueueUrl,
+    /// Jobs one worker process runs at once, per job type.
+    pub worker_concurrency: usize,
+    /// What is pulled, and when (the built-in simulator when none is configured).
+    pub sources: Vec<SourceConfig>,
+    /// The built-in simulator's world.
+    pub simulator: SimulatorSettings,
     /// How logs are written.
     pub log: LogConfig,
     /// Things worth a warning that do not stop start-up (an unknown `STREAMLENS_*` variable, probably a typo).
@@ -133,6 +78,17 @@ pub struct AwsSettings {
     pub endpoint: Option<String>,
 }
 
+/// The built-in simulator's world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatorSettings {
+    /// Seed of the world.
+    pub seed: u64,
+    /// Channels in the world.
+    pub channels: usize,
+    /// How many times faster than real time its clock runs.
+    pub speed: f64,
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogConfig {
@@ -151,139 +107,38 @@ pub enum LogFormat {
     Json,
 }
 
-/// The blob store's URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BlobsUrl {
-    /// `file://DIR`: local files under `DIR` (relative or absolute).
-    File(PathBuf),
-    /// `s3://BUCKET/PREFIX`.
-    S3 {
-        /// The bucket.
-        bucket: String,
-        /// The key prefix, without leading or trailing `/` (may be empty).
-        prefix: String,
-    },
-}
-
-impl FromStr for BlobsUrl {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(path) = s.strip_prefix("file://") {
-            if path.is_empty() {
-                return Err("file:// needs a folder, e.g. file://./data/blobs or file:///var/lib/streamlens".into());
-            }
-            return Ok(Self::File(PathBuf::from(path)));
-        }
-        if let Some(rest) = s.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            check_bucket(bucket)?;
-            let prefix = prefix.trim_matches('/').to_owned();
-            crate::storage::blob::check_path(&prefix, true)
-                .map_err(|e| format!("bad key prefix: {e}"))?;
-            return Ok(Self::S3 {
-                bucket: bucket.to_owned(),
-                prefix,
-            });
-        }
-        Err(format!(
-            "{s:?} is not a blob store URL: expected file://DIR or s3://BUCKET/PREFIX"
-        ))
-    }
-}
-
-impl fmt::Display for BlobsUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::File(path) => write!(f, "file://{}", path.display()),
-            Self::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
-            Self::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
-        }
-    }
-}
-
-fn check_bucket(bucket: &str) -> Result<(), String> {
-    let ok_chars = bucket
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    let ok_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if (3..=63).contains(&bucket.len()) && ok_chars && ok_ends {
-        Ok(())
-    } else {
-        Err(format!(
-            "{bucket:?} is not a valid S3 bucket name (3 to 63 lowercase letters, digits, '-' and '.')"
-        ))
-    }
-}
-
-/// The metadata store's URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MetaUrl {
-    /// `sqlite://FILE`: one SQLite file (relative or absolute path).
-    Sqlite(PathBuf),
-    /// `dynamodb://TABLE_PREFIX`.
-    DynamoDb {
-        /// The prefix of the table name.
-        table_prefix: String,
-    },
-}
-
-impl FromStr for MetaUrl {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(path) = s.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(
-                    "sqlite:// needs a file, e.g. sqlite://./data/streamlens.sqlite".into(),
-                );
-            }
-            return Ok(Self::Sqlite(PathBuf::from(path)));
-        }
-        if let Some(prefix) = s.strip_prefix("dynamodb://") {
-            let ok = (1..=200).contains(&prefix.len())
-                && prefix
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if !ok {
-                return Err(format!(
-                    "{prefix:?} is not a valid table prefix (1 to 200 letters, digits, '-', '_' and '.')"
-                ));
-            }
-            return Ok(Self::DynamoDb {
-                table_prefix: prefix.to_owned(),
-            });
-        }
-        Err(format!(
-            "{s:?} is not a metadata store URL: expected sqlite://FILE or dynamodb://TABLE_PREFIX"
-        ))
-    }
-}
-
-impl fmt::Display for MetaUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            Self::DynamoDb { table_prefix } => write!(f, "dynamodb://{table_prefix}"),
-        }
-    }
-}
-
 /// A value with where it came from, for error messages.
 struct Setting {
     origin: String,
     value: String,
 }
 
+/// The config file: scalar settings by key, and the `[[source]]` tables.
+#[derive(Default)]
+struct FileSettings {
+    path: Option<PathBuf>,
+    values: BTreeMap<String, String>,
+    sources: Vec<sources::SourceTable>,
+}
+
 /// Looks settings up: environment first, then the file.
 struct Sources<'a> {
     env: &'a HashMap<String, String>,
-    file: BTreeMap<String, String>,
-    file_path: Option<PathBuf>,
+    file: FileSettings,
 }
 
 impl Sources<'_> {
+    fn file_origin(&self) -> String {
+        format!(
+            "STREAMLENS_CONFIG ({})",
+            self.file
+                .path
+                .as_deref()
+                .unwrap_or(Path::new("?"))
+                .display()
+        )
+    }
+
     fn get(&self, name: &str) -> Option<Setting> {
         if let Some(value) = self.env.get(name) {
             return Some(Setting {
@@ -292,10 +147,11 @@ impl Sources<'_> {
             });
         }
         let key = name.trim_start_matches("STREAMLENS_").to_ascii_lowercase();
-        self.file.get(&key).map(|value| Setting {
+        self.file.values.get(&key).map(|value| Setting {
             origin: format!(
                 "{name} (set as `{key}` in {})",
-                self.file_path
+                self.file
+                    .path
                     .as_deref()
                     .unwrap_or(Path::new("?"))
                     .display()
@@ -337,8 +193,15 @@ fn non_empty(value: &str) -> Result<String, String> {
     }
 }
 
-/// Reads the TOML file into key → text, rejecting unknown keys and non-scalar values.
-fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+fn positive<T: std::str::FromStr + PartialOrd + Default>(value: &str) -> Result<T, String> {
+    match value.parse::<T>() {
+        Ok(n) if n > T::default() => Ok(n),
+        _ => Err(format!("{value:?} is not a positive number")),
+    }
+}
+
+/// Reads the TOML file: scalar keys as text, `[[source]]` tables as tables; unknown keys are refused.
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     let error = |message: String| ConfigError {
         variable: format!("STREAMLENS_CONFIG ({})", path.display()),
         message,
@@ -352,8 +215,12 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
         .iter()
         .filter(|v| v.name != "STREAMLENS_CONFIG")
         .map(|v| v.file_key())
+        .chain(["source".to_owned()])
         .collect();
-    let mut out = BTreeMap::new();
+    let mut file = FileSettings {
+        path: Some(path.to_path_buf()),
+        ..FileSettings::default()
+    };
     for (key, value) in table {
         if !known.contains(&key) {
             return Err(error(format!(
@@ -362,9 +229,19 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             )));
         }
         let text = match value {
+            toml::Value::Array(tables) if key == "source" => {
+                for (i, table) in tables.into_iter().enumerate() {
+                    let source = table.try_into::<sources::SourceTable>().map_err(|e| {
+                        error(format!("[[source]] number {}: {}", i + 1, e.message()))
+                    })?;
+                    file.sources.push(source);
+                }
+                continue;
+            }
             toml::Value::String(s) => s,
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
             other => {
                 return Err(error(format!(
                     "`{key}` must be a string, number or boolean, not {}",
@@ -372,9 +249,9 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
                 )));
             }
         };
-        out.insert(key, text);
+        file.values.insert(key, text);
     }
-    Ok(out)
+    Ok(file)
 }
 
 impl Config {
@@ -386,19 +263,11 @@ impl Config {
 
     /// Loads the configuration from the given variables (and the file they name); tests pass their own.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let file_path = env
-            .get("STREAMLENS_CONFIG")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from);
-        let file = match &file_path {
-            Some(path) => read_file(path)?,
-            None => BTreeMap::new(),
+        let file = match env.get("STREAMLENS_CONFIG").filter(|p| !p.is_empty()) {
+            Some(path) => read_file(Path::new(path))?,
+            None => FileSettings::default(),
         };
-        let sources = Sources {
-            env,
-            file,
-            file_path,
-        };
+        let sources = Sources { env, file };
 
         let data_dir = sources
             .parse("STREAMLENS_DATA_DIR", |v| non_empty(v).map(PathBuf::from))?
@@ -416,6 +285,26 @@ impl Config {
         let meta = sources
             .parse("STREAMLENS_META", |v| v.parse::<MetaUrl>())?
             .unwrap_or_else(|| MetaUrl::Sqlite(data_dir.join("streamlens.sqlite")));
+        let queue = sources
+            .parse("STREAMLENS_QUEUE", |v| v.parse::<QueueUrl>())?
+            .unwrap_or_else(|| QueueUrl::Sqlite(data_dir.join("queue.sqlite")));
+        let worker_concurrency = sources
+            .parse("STREAMLENS_WORKER_CONCURRENCY", positive::<usize>)?
+            .unwrap_or(8);
+        let simulator = SimulatorSettings {
+            seed: sources
+                .parse("STREAMLENS_SIMULATOR_SEED", |v| {
+                    v.parse::<u64>()
+                        .map_err(|_| format!("{v:?} is not a whole number"))
+                })?
+                .unwrap_or(2026),
+            channels: sources
+                .parse("STREAMLENS_SIMULATOR_CHANNELS", positive::<usize>)?
+                .unwrap_or(2_000),
+            speed: sources
+                .parse("STREAMLENS_SIMULATOR_SPEED", positive::<f64>)?
+                .unwrap_or(1.0),
+        };
         let region = sources.parse("STREAMLENS_AWS_REGION", |v| {
             let ok = !v.is_empty()
                 && v.bytes()
@@ -453,6 +342,30 @@ impl Config {
             })?
             .unwrap_or(LogFormat::Text);
 
+        let origin = sources.file_origin();
+        let mut configured = Vec::with_capacity(sources.file.sources.len());
+        let mut ids = HashSet::new();
+        for (i, table) in sources.file.sources.into_iter().enumerate() {
+            let source = table.into_config().map_err(|message| ConfigError {
+                variable: origin.clone(),
+                message: format!("[[source]] number {}: {message}", i + 1),
+            })?;
+            if !ids.insert(source.id.clone()) {
+                return Err(ConfigError {
+                    variable: origin,
+                    message: format!(
+                        "[[source]] number {}: id {:?} is used twice",
+                        i + 1,
+                        source.id.as_str()
+                    ),
+                });
+            }
+            configured.push(source);
+        }
+        if configured.is_empty() {
+            configured.push(SourceConfig::default_simulator());
+        }
+
         let mut warnings: Vec<String> = env
             .keys()
             .filter(|k| {
@@ -472,9 +385,18 @@ impl Config {
                 aws: AwsSettings { region, endpoint },
                 create_resources,
             },
+            queue,
+            worker_concurrency,
+            sources: configured,
+            simulator,
             log: LogConfig { filter, format },
             warnings,
         })
+    }
+
+    /// The configured source with this id.
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id.as_str() == id)
     }
 }
 
@@ -603,6 +525,48 @@ mod tests {
         let err =
             Config::from_env(&env(&[("STREAMLENS_CONFIG", "/no/such/file.toml")])).unwrap_err();
         assert!(err.message.contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn sources_come_from_the_file_and_default_to_the_simulator() {
+        let config = Config::from_env(&HashMap::new()).unwrap();
+        assert_eq!(config.sources, vec![SourceConfig::default_simulator()]);
+        assert_eq!(
+            config.queue,
+            QueueUrl::Sqlite(PathBuf::from("./data/queue.sqlite"))
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("streamlens.toml");
+        std::fs::write(
+            &path,
+            "queue = \"redis://127.0.0.1:6379\"\n\
+             [[source]]\nid = \"twitch\"\nkind = \"helix\"\nclient_id = \"a\"\nclient_secret = \"b\"\n\
+             [[source]]\nid = \"archive\"\nkind = \"history\"\nbase_url = \"http://h\"\nschedule = \"weekly\"\n",
+        )
+        .unwrap();
+        let config =
+            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap();
+        assert_eq!(config.sources.len(), 2);
+        assert_eq!(config.source("archive").unwrap().schedule, Schedule::Weekly);
+        assert_eq!(
+            config.queue,
+            QueueUrl::Redis("redis://127.0.0.1:6379".into())
+        );
+
+        std::fs::write(&path, "[[source]]\nid = \"a\"\nkind = \"simulator\"\n[[source]]\nid = \"a\"\nkind = \"simulator\"\n")
+            .unwrap();
+        let err =
+            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        assert!(err.message.contains("used twice"), "{err}");
+        std::fs::write(&path, "[[source]]\nid = \"a\"\nkind = \"helix\"\n").unwrap();
+        let err =
+            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        assert!(
+            err.message
+                .contains("[[source]] number 1: a helix source needs"),
+            "{err}"
+        );
     }
 
     #[test]

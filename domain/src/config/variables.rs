@@ -1,0 +1,100 @@
+//! Every setting Streamlens reads, with its default and meaning: the source of the README's configuration table.
+
+/// A setting: its environment variable, its key in the TOML file, its default and what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    /// The environment variable.
+    pub name: &'static str,
+    /// The default, as shown to people.
+    pub default: &'static str,
+    /// What it sets.
+    pub description: &'static str,
+}
+
+impl Variable {
+    /// The key of this setting in the TOML file: the name without `STREAMLENS_`, lowercase.
+    pub fn file_key(&self) -> String {
+        self.name
+            .trim_start_matches("STREAMLENS_")
+            .to_ascii_lowercase()
+    }
+}
+
+/// Every setting Streamlens reads.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "STREAMLENS_CONFIG",
+        default: "(none)",
+        description: "Path of a TOML file with any of these settings (keys: the names without `STREAMLENS_`, lowercase) and the `[[source]]` tables.",
+    },
+    Variable {
+        name: "STREAMLENS_DATA_DIR",
+        default: "`./data`",
+        description: "Folder of the embedded default stores.",
+    },
+    Variable {
+        name: "STREAMLENS_LISTEN",
+        default: "`127.0.0.1:8080`",
+        description: "Address the HTTP server listens on.",
+    },
+    Variable {
+        name: "STREAMLENS_BLOBS",
+        default: "`file://{data_dir}/blobs`",
+        description: "Blob store: `file://DIR` (local files) or `s3://BUCKET/PREFIX`.",
+    },
+    Variable {
+        name: "STREAMLENS_META",
+        default: "`sqlite://{data_dir}/streamlens.sqlite`",
+        description: "Metadata store: `sqlite://FILE` or `dynamodb://TABLE_PREFIX` (table `{prefix}-meta`).",
+    },
+    Variable {
+        name: "STREAMLENS_QUEUE",
+        default: "`sqlite://{data_dir}/queue.sqlite`",
+        description: "Job queue: `sqlite://FILE` (embedded) or `redis://HOST:PORT` (`rediss://` for TLS). Redis also holds the scheduler's leader lock.",
+    },
+    Variable {
+        name: "STREAMLENS_WORKER_CONCURRENCY",
+        default: "`8`",
+        description: "Jobs one worker process runs at once, per job type.",
+    },
+    Variable {
+        name: "STREAMLENS_SIMULATOR_SEED",
+        default: "`2026`",
+        description: "Seed of the built-in simulator's world (the same seed, the same world).",
+    },
+    Variable {
+        name: "STREAMLENS_SIMULATOR_CHANNELS",
+        default: "`2000`",
+        description: "Channels in the built-in simulator's world.",
+    },
+    Variable {
+        name: "STREAMLENS_SIMULATOR_SPEED",
+        default: "`1`",
+        description: "How many times faster than real time the built-in simulator's clock runs.",
+    },
+    Variable {
+        name: "STREAMLENS_AWS_REGION",
+        default: "from the AWS chain",
+        description: "AWS region for S3 and DynamoDB; otherwise `AWS_REGION` or the profile's; `us-east-1` for a local endpoint.",
+    },
+    Variable {
+        name: "STREAMLENS_AWS_ENDPOINT",
+        default: "(AWS)",
+        description: "Endpoint URL for S3 and DynamoDB (a local moto or LocalStack, e.g. `http://127.0.0.1:5000`); S3 then uses path-style addressing.",
+    },
+    Variable {
+        name: "STREAMLENS_CREATE_RESOURCES",
+        default: "`false`",
+        description: "Create a missing S3 bucket or DynamoDB table at start-up (local stacks, tests). In AWS the CDK app creates them.",
+    },
+    Variable {
+        name: "STREAMLENS_LOG",
+        default: "`info`",
+        description: "Log filter, `tracing` syntax (e.g. `info,streamlens_domain=debug`).",
+    },
+    Variable {
+        name: "STREAMLENS_LOG_FORMAT",
+        default: "`text`",
+        description: "`text` for people, `json` for CloudWatch and other collectors.",
+    },
+];

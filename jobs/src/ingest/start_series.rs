@@ -1,0 +1,157 @@
+//! Starting a series: the slot's data copied out of the raw pull into `series/{source}/{slot}`, and the series
+//! recorded as `pending`.
+//!
+//! Idempotent: the series item is created only if absent, so the same raw data never starts a series twice, and a
+//! run that died between writing the data and the item writes the same data again.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use streamlens_domain::ids::{SeriesId, SourceId};
+use streamlens_domain::pulls::{PullRecord, PullStatus};
+use streamlens_domain::series::{SeriesData, SeriesRecord, SeriesStatus};
+use streamlens_domain::storage::Storage;
+use streamlens_domain::storage::blob::{BlobKey, layout};
+use streamlens_domain::storage::meta::{Condition, Item, MetaError, keys};
+use streamlens_domain::time::Slot;
+
+use super::IngestError;
+use super::pull::{compress, decompress, load};
+
+/// What starting a series did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// The series was created.
+    New(SeriesRecord),
+    /// It already existed (from this pull or an earlier one): nothing was written.
+    Existing(SeriesId),
+}
+
+/// A page body of either source kind: Helix's `data` or the history contract's `snapshots`.
+#[derive(Deserialize)]
+struct PageBody {
+    #[serde(default)]
+    data: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    snapshots: Option<Vec<SnapshotBody>>,
+}
+
+#[derive(Deserialize)]
+struct SnapshotBody {
+    slot: String,
+    streams: Vec<serde_json::Value>,
+}
+
+/// The records of `slot` on one stored page.
+fn records_of(body: &[u8], slot: Slot, key: &str) -> Result<Vec<serde_json::Value>, IngestError> {
+    let page: PageBody = serde_json::from_slice(body)
+        .map_err(|e| IngestError::Corrupt(format!("{key}: stored page does not parse: {e}")))?;
+    if let Some(data) = page.data {
+        return Ok(data);
+    }
+    let snapshots = page.snapshots.unwrap_or_default();
+    Ok(snapshots
+        .into_iter()
+        .filter(|s| {
+            DateTime::parse_from_rfc3339(&s.slot)
+                .is_ok_and(|t| t.with_timezone(&Utc) == slot.start())
+        })
+        .flat_map(|s| s.streams)
+        .collect())
+}
+
+/// Starts the series of `source` for `slot` from the pull `pull_id` (started at `pull_started_at`).
+pub async fn start_series(
+    storage: &Storage,
+    source: &SourceId,
+    slot: Slot,
+    pull_started_at: DateTime<Utc>,
+    pull_id: &str,
+) -> Result<Started, IngestError> {
+    let id = SeriesId::new(source.clone(), slot);
+    let series_key = keys::series(&id);
+    if storage.meta.get(&series_key).await?.is_some() {
+        return Ok(Started::Existing(id));
+    }
+    let pull: PullRecord = load(storage, source, pull_started_at, pull_id)
+        .await?
+        .ok_or_else(|| {
+            IngestError::Invalid(format!(
+                "no pull {pull_id} of {source} started at {pull_started_at}"
+            ))
+        })?;
+    if pull.status != PullStatus::Succeeded || !pull.slots.contains(&slot) {
+        return Err(IngestError::Invalid(format!(
+            "pull {pull_id} ({:?}) has no data for slot {slot}",
+            pull.status
+        )));
+    }
+
+    let mut seen = HashSet::new();
+    let mut streams = Vec::new();
+    for page in pull
+        .pages
+        .iter()
+        .filter(|p| p.slots.0 <= slot && slot <= p.slots.1)
+    {
+        let key = BlobKey::parse(page.key.clone())?;
+        let stored = storage.blobs.get(&key).await?;
+        for record in records_of(&decompress(&stored.bytes)?, slot, &page.key)? {
+            // A record without an id cannot be deduplicated; it is kept for the pipeline to quarantine.
+            match record.get("id").and_then(|v| v.as_str()) {
+                Some(stream_id) if !seen.insert(stream_id.to_owned()) => {}
+                _ => streams.push(record),
+            }
+        }
+    }
+    let data = SeriesData {
+        series: id.clone(),
+        pull_id: pull_id.to_owned(),
+        streams,
+    };
+    let data_key = layout::series_data(&id)?;
+    let json = serde_json::to_vec(&data).map_err(|e| IngestError::Invalid(e.to_string()))?;
+    storage.blobs.put(&data_key, compress(&json)?).await?;
+
+    let now = Utc::now();
+    let record = SeriesRecord {
+        id: id.clone(),
+        source: source.clone(),
+        slot,
+        status: SeriesStatus::Pending,
+        pull_id: pull_id.to_owned(),
+        records: data.streams.len() as u64,
+        data_key: data_key.to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    let item = Item::from_record(series_key, &record)?
+        .with_gsi1(keys::series_by_status(SeriesStatus::Pending.as_str(), &id));
+    match storage.meta.put(item, Condition::Absent).await {
+        Ok(_) => {
+            tracing::debug!(series.id = %id, records = record.records, "series started");
+            Ok(Started::New(record))
+        }
+        // Started by a concurrent delivery of the same job: the data written is the same.
+        Err(MetaError::ConditionFailed) => Ok(Started::Existing(id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads a series' data.
+pub async fn read_series_data(
+    storage: &Storage,
+    record: &SeriesRecord,
+) -> Result<SeriesData, IngestError> {
+    let blob = storage
+        .blobs
+        .get(&BlobKey::parse(record.data_key.clone())?)
+        .await?;
+    serde_json::from_slice(&decompress(&blob.bytes)?).map_err(|e| {
+        IngestError::Corrupt(format!(
+            "{}: series data does not parse: {e}",
+            record.data_key
+        ))
+    })
+}
