@@ -3,13 +3,11 @@
 //! # Layout
 //!
 //! - [`http`]: the router and its routes: [`http::health`] (`/healthz`, `/readyz`).
-//! - [`shutdown`]: the signal future (ctrl-c, SIGTERM) that starts a graceful shutdown.
 //! - [`App`]: the shared state handlers read (the stores), and [`serve`], which runs the router until shutdown.
 //!
 //! The `streamlens` binary (`src/main.rs`) loads the configuration, opens the stores and serves.
 
 pub mod http;
-pub mod shutdown;
 
 use std::future::Future;
 

@@ -4,10 +4,11 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use streamlens_api::{App, serve, shutdown};
+use streamlens_api::{App, serve};
 use streamlens_domain::config::Config;
 use streamlens_domain::storage::Storage;
 use streamlens_domain::telemetry;
+use streamlens_jobs::shutdown;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -4,6 +4,7 @@
 //!
 //! - [`sources`]: the external API clients (Twitch Helix, history endpoints) and their shared retry loop.
 //! - [`ingest`]: pulls stored as received, series started from them, and the reconciler.
+//! - [`shutdown`]: the signal (ctrl-c, SIGTERM) every binary stops on.
 //! - [`simulator`]: a Helix-compatible server over a deterministic simulated platform, with fault injection; the
 //!   default source, and the test double for every client here.
 //!
@@ -13,5 +14,6 @@
 pub use streamlens_domain as domain;
 
 pub mod ingest;
+pub mod shutdown;
 pub mod simulator;
 pub mod sources;

@@ -197,6 +197,13 @@ pub(crate) fn helix_stream(channel: &Channel, stream: &LiveStream) -> HelixStrea
     }
 }
 
+/// A `/helix/streams` body; a struct rather than `json!` so fields keep Helix's order (`id`, `user_id`, …).
+#[derive(Serialize)]
+struct StreamsBody<'a> {
+    data: &'a [HelixStream],
+    pagination: serde_json::Value,
+}
+
 /// `GET /helix/streams`: live streams, most viewers first, `first` (1 to 100, default 20) a page.
 pub async fn streams(
     State(sim): State<Arc<Simulator>>,
@@ -268,8 +275,11 @@ pub async fn streams(
     } else {
         json!({})
     };
-    let mut body =
-        serde_json::to_vec(&json!({ "data": page, "pagination": pagination })).unwrap_or_default();
+    let mut body = serde_json::to_vec(&StreamsBody {
+        data: &page,
+        pagination,
+    })
+    .unwrap_or_default();
     if draw == Draw::Malformed {
         body.truncate(body.len() / 2);
     }

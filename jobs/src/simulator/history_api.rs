@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::Serialize;
 use serde_json::json;
+use streamlens_domain::helix::HelixStream;
 
 use super::Simulator;
 use super::faults::Draw;
@@ -25,6 +27,13 @@ fn parse_time(value: Option<&str>, name: &str) -> Result<DateTime<Utc>, String> 
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("{name} is not an RFC 3339 time"))
+}
+
+/// One snapshot of an answer.
+#[derive(Serialize)]
+struct Snapshot {
+    slot: String,
+    streams: Vec<HelixStream>,
 }
 
 /// `GET /v1/snapshots`.
@@ -105,9 +114,10 @@ pub async fn snapshots(
             .iter()
             .map(|s| helix_stream(&world.channels()[s.channel], s))
             .collect();
-        snapshots.push(
-            json!({ "slot": slot.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "streams": streams }),
-        );
+        snapshots.push(Snapshot {
+            slot: slot.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            streams,
+        });
         slot += Duration::minutes(1);
     }
     let cursor = (slot < end).then(|| {
