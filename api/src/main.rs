@@ -36,9 +36,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    let storage = Storage::open(&config.storage)
-        .await
-        .context("opening the stores")?;
+    let storage = Storage::open(&config.storage).await.context("opening the stores")?;
     tracing::info!(
         blobs = %config.storage.blobs,
         meta = %config.storage.meta,

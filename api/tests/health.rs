@@ -32,11 +32,7 @@ async fn spawn(storage: Storage) -> Running {
 async fn local_storage(dir: &std::path::Path) -> Storage {
     Storage {
         blobs: Arc::new(FileBlobStore::open(dir.join("blobs")).await.unwrap()),
-        meta: Arc::new(
-            SqliteMetaStore::open(dir.join("meta.sqlite"))
-                .await
-                .unwrap(),
-        ),
+        meta: Arc::new(SqliteMetaStore::open(dir.join("meta.sqlite")).await.unwrap()),
     }
 }
 
@@ -47,10 +43,7 @@ async fn healthz_and_readyz_answer_with_the_embedded_stores() {
 
     let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(health.status(), 200);
-    assert_eq!(
-        health.json::<serde_json::Value>().await.unwrap()["status"],
-        "ok"
-    );
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
 
     let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
     assert_eq!(ready.status(), 200);
@@ -90,8 +83,5 @@ fn a_bad_setting_stops_start_up_with_the_variable_name() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("STREAMLENS_META"), "{stderr}");
-    assert!(
-        stderr.contains("sqlite://FILE or dynamodb://TABLE_PREFIX"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("sqlite://FILE or dynamodb://TABLE_PREFIX"), "{stderr}");
 }

@@ -14,9 +14,7 @@
 use std::time::{Duration, Instant};
 
 use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
-use streamlens_domain::storage::meta::{
-    Condition, IndexKey, Item, Key, MetaStore, Query, SortKey, WriteOp,
-};
+use streamlens_domain::storage::meta::{Condition, IndexKey, Item, Key, MetaStore, Query, SortKey, WriteOp};
 
 const ITEMS: usize = 100_000;
 const PARTITIONS: usize = 100;
@@ -33,18 +31,15 @@ fn slot(minute: usize) -> String {
 fn item(i: usize) -> Item {
     let (channel, minute) = (i / PER_PARTITION, i % PER_PARTITION);
     let viewers = ((i * 7919) % 50_000) as u64;
-    Item::new(Key::new(
-        format!("CHANNEL#{:09}#MINUTES", channel),
-        slot(minute),
-    ))
-    .with_gsi1(IndexKey::new(
-        format!("LIVE#bench#{}", slot(minute % 10)),
-        format!("{:020}#{channel:09}", u64::MAX - viewers),
-    ))
-    .with("viewers", viewers)
-    .with("game", "21779")
-    .with("language", "en")
-    .with("title", "Ranked grind to Challenger, day 214: no breaks")
+    Item::new(Key::new(format!("CHANNEL#{:09}#MINUTES", channel), slot(minute)))
+        .with_gsi1(IndexKey::new(
+            format!("LIVE#bench#{}", slot(minute % 10)),
+            format!("{:020}#{channel:09}", u64::MAX - viewers),
+        ))
+        .with("viewers", viewers)
+        .with("game", "21779")
+        .with("language", "en")
+        .with("title", "Ranked grind to Challenger, day 214: no breaks")
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -105,10 +100,7 @@ async fn single_puts(items: &[Item]) {
         conditional.push(rate(items.len(), start.elapsed()));
     }
     println!("  put, one at a time    {:>9.0} items/s", median(plain));
-    println!(
-        "  put if version equals {:>9.0} items/s",
-        median(conditional)
-    );
+    println!("  put if version equals {:>9.0} items/s", median(conditional));
 }
 
 async fn queries(items: &[Item]) {

@@ -237,9 +237,7 @@ mod tests {
         assert_eq!(page.rejected.len(), 1);
         assert_eq!(page.rejected[0].index, 1);
         assert!(
-            page.rejected[0]
-                .reason
-                .starts_with("viewer_count: invalid type"),
+            page.rejected[0].reason.starts_with("viewer_count: invalid type"),
             "{}",
             page.rejected[0].reason
         );

@@ -243,13 +243,8 @@ impl SeriesId {
                 "must be '{source}:{slot}', e.g. 'simulator:2026-11-26T11:27:00Z'",
             ));
         };
-        let source = SourceId::parse(source).map_err(|_| {
-            InvalidId::new(
-                "series id",
-                value,
-                "its source part is not a valid source id",
-            )
-        })?;
+        let source = SourceId::parse(source)
+            .map_err(|_| InvalidId::new("series id", value, "its source part is not a valid source id"))?;
         let slot = slot
             .parse::<Slot>()
             .map_err(|_| InvalidId::new("series id", value, "its slot part is not a valid slot"))?;
@@ -319,10 +314,7 @@ mod tests {
 
     #[test]
     fn series_ids_round_trip_through_their_string_form() {
-        for text in [
-            "simulator:2026-11-26T11:27:00Z",
-            "daily:2026-11-26T00:00:00Z/PT1440M",
-        ] {
+        for text in ["simulator:2026-11-26T11:27:00Z", "daily:2026-11-26T00:00:00Z/PT1440M"] {
             let id = SeriesId::parse(text).unwrap();
             assert_eq!(id.to_string(), text);
             let json = serde_json::to_string(&id).unwrap();
@@ -342,11 +334,6 @@ mod tests {
     #[test]
     fn ids_deserialize_through_validation() {
         assert!(serde_json::from_str::<ChannelId>("\"12#3\"").is_err());
-        assert_eq!(
-            serde_json::from_str::<GameId>("\"21779\"")
-                .unwrap()
-                .as_str(),
-            "21779"
-        );
+        assert_eq!(serde_json::from_str::<GameId>("\"21779\"").unwrap().as_str(), "21779");
     }
 }

@@ -1,10 +1,83 @@
 //! Pulls: one request sequence to a source, kept as received.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::SourceId;
+use crate::ids::{InvalidId, SourceId};
 use crate::time::Slot;
+
+/// A pull's id: a UUID v7 in 32 lowercase hex digits. Its first 12 digits are the creation time in Unix
+/// milliseconds, so ids sort in time order and a source's pulls are listed by time with a range on the id alone.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PullId(String);
+
+impl PullId {
+    /// A new id, stamped now.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().simple().to_string())
+    }
+
+    /// The smallest id stamped at or after `time`: the lower bound of "pulls since `time`".
+    pub fn floor(time: DateTime<Utc>) -> String {
+        let millis = u64::try_from(time.timestamp_millis()).unwrap_or(0);
+        format!("{millis:012x}{}", "0".repeat(20))
+    }
+
+    /// When the id was stamped.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        let millis = i64::from_str_radix(&self.0[..12], 16).ok()?;
+        DateTime::from_timestamp_millis(millis)
+    }
+
+    /// Validates an id.
+    pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidId> {
+        let value = value.as_ref();
+        if value.len() == 32 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidId {
+                kind: "pull id",
+                value: value.chars().take(80).collect(),
+                reason: "must be 32 lowercase hex digits (a UUID v7)",
+            })
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for PullId {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for PullId {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<PullId> for String {
+    fn from(id: PullId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for PullId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// What started a pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,8 +134,8 @@ pub struct Quarantined {
 /// A pull as the metadata store keeps it (`RAW#{source}` / `{started at}#{pull id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRecord {
-    /// The pull's id: time-ordered (UUID v7).
-    pub pull_id: String,
+    /// The pull's id.
+    pub pull_id: PullId,
     /// The source pulled.
     pub source: SourceId,
     /// What started it.
@@ -91,4 +164,23 @@ pub struct PullRecord {
     pub stop_reason: Option<String>,
     /// The failure, when it failed.
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_ids_sort_in_time_order_and_have_a_floor() {
+        let a = PullId::generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = PullId::generate();
+        assert!(a < b);
+        let t = a.time().unwrap();
+        assert!(PullId::floor(t).as_str() <= a.as_str());
+        assert!(PullId::floor(t + chrono::Duration::milliseconds(1)).as_str() > a.as_str());
+        assert_eq!(PullId::parse(a.as_str()).unwrap(), a);
+        assert!(PullId::parse("ABC").is_err());
+        assert!(PullId::parse("../../etc/passwd0000000000000000").is_err());
+    }
 }

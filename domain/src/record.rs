@@ -67,10 +67,9 @@ impl PreparedStream {
         if stream.stream_type != "live" {
             return Err(RecordError::NotLive(stream.stream_type.clone()));
         }
-        let bad_id =
-            |field: &'static str| move |source: InvalidId| RecordError::BadId { field, source };
-        let viewers = u64::try_from(stream.viewer_count)
-            .map_err(|_| RecordError::NegativeViewers(stream.viewer_count))?;
+        let bad_id = |field: &'static str| move |source: InvalidId| RecordError::BadId { field, source };
+        let viewers =
+            u64::try_from(stream.viewer_count).map_err(|_| RecordError::NegativeViewers(stream.viewer_count))?;
         let started_at = DateTime::parse_from_rfc3339(&stream.started_at)
             .map_err(|_| RecordError::BadStartTime(stream.started_at.chars().take(80).collect()))?
             .with_timezone(&Utc);
@@ -155,18 +154,12 @@ mod tests {
     fn invalid_records_say_why() {
         let mut h = helix();
         h.viewer_count = -1;
-        assert_eq!(
-            PreparedStream::from_helix(&h),
-            Err(RecordError::NegativeViewers(-1))
-        );
+        assert_eq!(PreparedStream::from_helix(&h), Err(RecordError::NegativeViewers(-1)));
         let mut h = helix();
         h.user_id.clear();
         assert!(matches!(
             PreparedStream::from_helix(&h),
-            Err(RecordError::BadId {
-                field: "user_id",
-                ..
-            })
+            Err(RecordError::BadId { field: "user_id", .. })
         ));
         let mut h = helix();
         h.started_at = "yesterday".into();
@@ -176,10 +169,7 @@ mod tests {
         ));
         let mut h = helix();
         h.stream_type.clear();
-        assert!(matches!(
-            PreparedStream::from_helix(&h),
-            Err(RecordError::NotLive(_))
-        ));
+        assert!(matches!(PreparedStream::from_helix(&h), Err(RecordError::NotLive(_))));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::helix::HelixStream;
 use crate::ids::{SeriesId, SourceId};
+use crate::pulls::PullId;
 use crate::time::Slot;
 
 /// Where a series is in its life.
@@ -45,7 +46,7 @@ pub struct SeriesRecord {
     /// Where it is in its life.
     pub status: SeriesStatus,
     /// The raw pull its data came from.
-    pub pull_id: String,
+    pub pull_id: PullId,
     /// Distinct streams in its data.
     pub records: u64,
     /// The blob key of its data ([`SeriesData`], zstd JSON).
@@ -64,7 +65,7 @@ pub struct SeriesData {
     /// The series.
     pub series: SeriesId,
     /// The raw pull the streams came from.
-    pub pull_id: String,
+    pub pull_id: PullId,
     /// The stream records, as the source sent them (Helix stream objects).
     pub streams: Vec<serde_json::Value>,
 }

@@ -36,10 +36,7 @@ mod cases {
 
     pub async fn put_then_get_returns_the_bytes_and_their_checksum(store: &dyn BlobStore) {
         let bytes = binary(70_000);
-        let written = store
-            .put(&key("raw/sim/page-0001"), bytes.clone())
-            .await
-            .unwrap();
+        let written = store.put(&key("raw/sim/page-0001"), bytes.clone()).await.unwrap();
         assert_eq!(written.size, 70_000);
         assert_eq!(written.checksum, Checksum::of(&bytes));
         let blob = store.get(&key("raw/sim/page-0001")).await.unwrap();
@@ -62,18 +59,13 @@ mod cases {
     }
 
     pub async fn a_missing_key_is_not_found(store: &dyn BlobStore) {
-        assert!(
-            matches!(store.get(&key("nope/x")).await, Err(BlobError::NotFound(k)) if k == "nope/x")
-        );
+        assert!(matches!(store.get(&key("nope/x")).await, Err(BlobError::NotFound(k)) if k == "nope/x"));
         assert_eq!(store.head(&key("nope/x")).await.unwrap(), None);
     }
 
     pub async fn head_reports_size_and_checksum(store: &dyn BlobStore) {
         let bytes = Bytes::from_static(b"{\"data\":[]}");
-        let written = store
-            .put(&key("clean/a.json"), bytes.clone())
-            .await
-            .unwrap();
+        let written = store.put(&key("clean/a.json"), bytes.clone()).await.unwrap();
         let head = store.head(&key("clean/a.json")).await.unwrap().unwrap();
         assert_eq!(head.size, bytes.len() as u64);
         assert_eq!(head.checksum, Checksum::of(&bytes));
@@ -81,10 +73,7 @@ mod cases {
     }
 
     pub async fn put_replaces_the_previous_object(store: &dyn BlobStore) {
-        store
-            .put(&key("a/b"), Bytes::from_static(b"first"))
-            .await
-            .unwrap();
+        store.put(&key("a/b"), Bytes::from_static(b"first")).await.unwrap();
         store
             .put(&key("a/b"), Bytes::from_static(b"second, longer"))
             .await
@@ -117,10 +106,7 @@ mod cases {
             "f",
         ];
         for k in &keys {
-            store
-                .put(&key(k), Bytes::from(k.as_bytes().to_vec()))
-                .await
-                .unwrap();
+            store.put(&key(k), Bytes::from(k.as_bytes().to_vec())).await.unwrap();
         }
         keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         for page in [1, 4, 7, 100] {
@@ -199,27 +185,15 @@ mod cases {
             bytes
         );
         let missing = store.copy(&key("raw/none"), &key("series/none")).await;
-        assert!(
-            matches!(missing, Err(BlobError::NotFound(_))),
-            "{missing:?}"
-        );
+        assert!(matches!(missing, Err(BlobError::NotFound(_))), "{missing:?}");
         assert_eq!(store.head(&key("series/none")).await.unwrap(), None);
     }
 
     pub async fn delete_removes_and_is_idempotent(store: &dyn BlobStore) {
-        store
-            .put(&key("d/x"), Bytes::from_static(b"x"))
-            .await
-            .unwrap();
-        store
-            .put(&key("d/y"), Bytes::from_static(b"y"))
-            .await
-            .unwrap();
+        store.put(&key("d/x"), Bytes::from_static(b"x")).await.unwrap();
+        store.put(&key("d/y"), Bytes::from_static(b"y")).await.unwrap();
         store.delete(&key("d/x")).await.unwrap();
-        assert!(matches!(
-            store.get(&key("d/x")).await,
-            Err(BlobError::NotFound(_))
-        ));
+        assert!(matches!(store.get(&key("d/x")).await, Err(BlobError::NotFound(_))));
         store.delete(&key("d/x")).await.unwrap();
         store.delete(&key("never/written")).await.unwrap();
         assert_eq!(list_all(store, "d/", 10).await, ["d/y"]);
@@ -231,15 +205,9 @@ mod cases {
             "clean/日本語/ü+ß=?&%",
             "x/@!$'()*,;=",
         ] {
-            store
-                .put(&key(k), Bytes::from(k.as_bytes().to_vec()))
-                .await
-                .unwrap();
+            store.put(&key(k), Bytes::from(k.as_bytes().to_vec())).await.unwrap();
             assert_eq!(&store.get(&key(k)).await.unwrap().bytes[..], k.as_bytes());
-            store
-                .copy(&key(k), &key(&format!("copy/{k}")))
-                .await
-                .unwrap();
+            store.copy(&key(k), &key(&format!("copy/{k}"))).await.unwrap();
             assert_eq!(
                 &store.get(&key(&format!("copy/{k}"))).await.unwrap().bytes[..],
                 k.as_bytes()
@@ -255,14 +223,8 @@ mod cases {
         let err = store.list("", Some("/abs"), 10).await.unwrap_err();
         assert!(matches!(err, BlobError::InvalidKey { .. }), "{err}");
         // Limits above the maximum are capped, not refused.
-        store
-            .put(&key("one"), Bytes::from_static(b"1"))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.list("", None, 1_000_000).await.unwrap().entries.len(),
-            1
-        );
+        store.put(&key("one"), Bytes::from_static(b"1")).await.unwrap();
+        assert_eq!(store.list("", None, 1_000_000).await.unwrap().entries.len(), 1);
     }
 
     pub async fn concurrent_writers_to_one_key_leave_one_whole_object(store: &dyn BlobStore) {

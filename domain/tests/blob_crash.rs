@@ -31,12 +31,7 @@ async fn write_forever(dir: &Path) {
     let store = FileBlobStore::open(dir).await.unwrap();
     // Each writer continues where the listing ends and also rewrites old keys, so both creates and replacements are
     // interrupted.
-    let start = store
-        .list("burst/", None, 1000)
-        .await
-        .unwrap()
-        .entries
-        .len() as u64;
+    let start = store.list("burst/", None, 1000).await.unwrap().entries.len() as u64;
     for n in start.. {
         for key in [n, n / 2] {
             let k = BlobKey::parse(format!("burst/{key:08}")).unwrap();
@@ -46,9 +41,7 @@ async fn write_forever(dir: &Path) {
 }
 
 fn orphaned_temp_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join(".tmp"))
-        .map(|d| d.count())
-        .unwrap_or(0)
+    std::fs::read_dir(dir.join(".tmp")).map(|d| d.count()).unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,27 +96,13 @@ async fn a_writer_killed_mid_burst_leaves_no_partial_blob() {
     loop {
         let page = store.list("", after.as_deref(), 100).await.unwrap();
         for entry in &page.entries {
-            let n: u64 = entry
-                .key
-                .as_str()
-                .trim_start_matches("burst/")
-                .parse()
-                .unwrap();
+            let n: u64 = entry.key.as_str().trim_start_matches("burst/").parse().unwrap();
             let blob = store
                 .get(&entry.key)
                 .await
                 .unwrap_or_else(|e| panic!("{}: {e}", entry.key));
-            assert_eq!(
-                blob.bytes.len(),
-                content(n).len(),
-                "{} is partial",
-                entry.key
-            );
-            assert!(
-                blob.bytes == content(n),
-                "{} holds the wrong bytes",
-                entry.key
-            );
+            assert_eq!(blob.bytes.len(), content(n).len(), "{} is partial", entry.key);
+            assert!(blob.bytes == content(n), "{} holds the wrong bytes", entry.key);
             checked += 1;
         }
         match page.next {
@@ -132,7 +111,5 @@ async fn a_writer_killed_mid_burst_leaves_no_partial_blob() {
         }
     }
     assert!(checked > 0, "the writers wrote nothing");
-    println!(
-        "{kills} writers killed, {torn_writes_seen} mid-write; {checked} objects read back whole"
-    );
+    println!("{kills} writers killed, {torn_writes_seen} mid-write; {checked} objects read back whole");
 }

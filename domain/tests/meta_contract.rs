@@ -16,17 +16,12 @@ async fn collect(store: &dyn MetaStore, query: Query) -> Vec<String> {
     let mut seen = Vec::new();
     let mut cursor: Option<Cursor> = None;
     loop {
-        let page = store
-            .query(&query.clone().after(cursor.take()))
-            .await
-            .unwrap();
+        let page = store.query(&query.clone().after(cursor.take())).await.unwrap();
         assert!(page.items.len() <= query.limit);
         for item in &page.items {
             seen.push(match index {
                 streamlens_domain::storage::meta::Index::Table => item.key.sk.clone(),
-                streamlens_domain::storage::meta::Index::Gsi1 => {
-                    item.gsi1.as_ref().unwrap().sk.clone()
-                }
+                streamlens_domain::storage::meta::Index::Gsi1 => item.gsi1.as_ref().unwrap().sk.clone(),
             });
         }
         match page.next {
@@ -57,10 +52,7 @@ mod cases {
         game: Option<String>,
     }
 
-    pub async fn put_then_get_round_trips_every_attribute_type(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn put_then_get_round_trips_every_attribute_type(store: &dyn MetaStore, _: &dyn MetaStore) {
         let record = Channel {
             login: "loltyler1".into(),
             followers: 5_000_000_000,
@@ -78,11 +70,7 @@ mod cases {
             .with_gsi1(IndexKey::new("CHANNELS#NAME#l", "loltyler1#1"))
             .with_expiry(1_900_000_000);
         assert_eq!(store.put(item.clone(), Condition::None).await.unwrap(), 1);
-        let back = store
-            .get(&Key::new("CHANNEL#1", "PROFILE"))
-            .await
-            .unwrap()
-            .unwrap();
+        let back = store.get(&Key::new("CHANNEL#1", "PROFILE")).await.unwrap().unwrap();
         assert_eq!(back.decode::<Channel>().unwrap(), record);
         assert_eq!(back.attrs["nested"], item.attrs["nested"]);
         assert_eq!(back.gsi1, item.gsi1);
@@ -91,24 +79,12 @@ mod cases {
     }
 
     pub async fn a_missing_item_is_none(store: &dyn MetaStore, _: &dyn MetaStore) {
-        assert_eq!(
-            store
-                .get(&Key::new("CHANNEL#404", "PROFILE"))
-                .await
-                .unwrap(),
-            None
-        );
+        assert_eq!(store.get(&Key::new("CHANNEL#404", "PROFILE")).await.unwrap(), None);
     }
 
     pub async fn each_write_increments_the_version(store: &dyn MetaStore, _: &dyn MetaStore) {
         let key = Key::new("V", "1");
-        assert_eq!(
-            store
-                .put(Item::new(key.clone()), Condition::Absent)
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(store.put(Item::new(key.clone()), Condition::Absent).await.unwrap(), 1);
         let current = store.get(&key).await.unwrap().unwrap();
         assert_eq!(
             store
@@ -125,35 +101,19 @@ mod cases {
         assert_eq!(store.get(&key).await.unwrap().unwrap().version, 3);
     }
 
-    pub async fn conditions_that_do_not_hold_fail_with_condition_failed(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn conditions_that_do_not_hold_fail_with_condition_failed(store: &dyn MetaStore, _: &dyn MetaStore) {
         let key = Key::new("C", "1");
-        let fail = |r: Result<u64, MetaError>| {
-            assert!(matches!(r, Err(MetaError::ConditionFailed)), "{r:?}")
-        };
+        let fail = |r: Result<u64, MetaError>| assert!(matches!(r, Err(MetaError::ConditionFailed)), "{r:?}");
         fail(store.put(Item::new(key.clone()), Condition::Exists).await);
-        fail(
-            store
-                .put(Item::new(key.clone()), Condition::VersionEquals(0))
-                .await,
-        );
+        fail(store.put(Item::new(key.clone()), Condition::VersionEquals(0)).await);
         store
             .put(Item::new(key.clone()).with("n", 1), Condition::Absent)
             .await
             .unwrap();
+        fail(store.put(Item::new(key.clone()).with("n", 2), Condition::Absent).await);
         fail(
             store
-                .put(Item::new(key.clone()).with("n", 2), Condition::Absent)
-                .await,
-        );
-        fail(
-            store
-                .put(
-                    Item::new(key.clone()).with("n", 2),
-                    Condition::VersionEquals(7),
-                )
+                .put(Item::new(key.clone()).with("n", 2), Condition::VersionEquals(7))
                 .await,
         );
         store
@@ -201,10 +161,7 @@ mod cases {
         assert_eq!(stored.attrs["winner"], json!(winners[0]));
     }
 
-    pub async fn creating_the_same_item_twice_at_once_has_one_winner(
-        store: &dyn MetaStore,
-        other: &dyn MetaStore,
-    ) {
+    pub async fn creating_the_same_item_twice_at_once_has_one_winner(store: &dyn MetaStore, other: &dyn MetaStore) {
         let key = Key::new("RACE", "absent");
         let writes = (0..12).map(|i| {
             let handle = if i % 2 == 0 { store } else { other };
@@ -212,11 +169,7 @@ mod cases {
             async move { handle.put(item, Condition::Absent).await }
         });
         let results = futures::future::join_all(writes).await;
-        assert_eq!(
-            results.iter().filter(|r| r.is_ok()).count(),
-            1,
-            "{results:?}"
-        );
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
         assert!(
             results
                 .iter()
@@ -225,10 +178,7 @@ mod cases {
         );
     }
 
-    pub async fn concurrent_versioned_updates_never_lose_a_write(
-        store: &dyn MetaStore,
-        other: &dyn MetaStore,
-    ) {
+    pub async fn concurrent_versioned_updates_never_lose_a_write(store: &dyn MetaStore, other: &dyn MetaStore) {
         // Read-modify-write with retry on ConditionFailed: every increment lands exactly once.
         let key = Key::new("RACE", "counter");
         store
@@ -246,11 +196,7 @@ mod cases {
                         let n = item.attrs["n"].as_i64().unwrap();
                         let version = item.version;
                         match handle
-                            .update(
-                                &key,
-                                Update::new().set("n", n + 1),
-                                Condition::VersionEquals(version),
-                            )
+                            .update(&key, Update::new().set("n", n + 1), Condition::VersionEquals(version))
                             .await
                         {
                             Ok(_) => break,
@@ -301,20 +247,11 @@ mod cases {
                 Condition::Exists,
             )
             .await;
-        assert!(
-            matches!(missing, Err(MetaError::ConditionFailed)),
-            "{missing:?}"
-        );
-        assert_eq!(
-            store.get(&Key::new("SERIES#none", "META")).await.unwrap(),
-            None
-        );
+        assert!(matches!(missing, Err(MetaError::ConditionFailed)), "{missing:?}");
+        assert_eq!(store.get(&Key::new("SERIES#none", "META")).await.unwrap(), None);
     }
 
-    pub async fn update_moves_an_item_in_the_index_and_sets_expiry(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn update_moves_an_item_in_the_index_and_sets_expiry(store: &dyn MetaStore, _: &dyn MetaStore) {
         let key = Key::new("SERIES#s:2", "META");
         store
             .update(
@@ -339,53 +276,30 @@ mod cases {
             .await
             .unwrap();
         assert_eq!(moved.expires_at, Some(42));
-        assert!(
-            collect(store, Query::gsi1("SERIES#pending"))
-                .await
-                .is_empty()
-        );
+        assert!(collect(store, Query::gsi1("SERIES#pending")).await.is_empty());
         assert_eq!(collect(store, Query::gsi1("SERIES#ready")).await, ["2"]);
         let out = store
-            .update(
-                &key,
-                Update::new().gsi1(None).expires_at(None),
-                Condition::None,
-            )
+            .update(&key, Update::new().gsi1(None).expires_at(None), Condition::None)
             .await
             .unwrap();
         assert_eq!((out.gsi1, out.expires_at), (None, None));
         assert!(collect(store, Query::gsi1("SERIES#ready")).await.is_empty());
     }
 
-    pub async fn delete_removes_and_honours_its_condition(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn delete_removes_and_honours_its_condition(store: &dyn MetaStore, _: &dyn MetaStore) {
         let key = Key::new("D", "1");
-        store
-            .put(Item::new(key.clone()), Condition::None)
-            .await
-            .unwrap();
+        store.put(Item::new(key.clone()), Condition::None).await.unwrap();
         let stale = store.delete(&key, Condition::VersionEquals(5)).await;
-        assert!(
-            matches!(stale, Err(MetaError::ConditionFailed)),
-            "{stale:?}"
-        );
+        assert!(matches!(stale, Err(MetaError::ConditionFailed)), "{stale:?}");
         assert!(store.get(&key).await.unwrap().is_some());
-        store
-            .delete(&key, Condition::VersionEquals(1))
-            .await
-            .unwrap();
+        store.delete(&key, Condition::VersionEquals(1)).await.unwrap();
         assert_eq!(store.get(&key).await.unwrap(), None);
         store.delete(&key, Condition::None).await.unwrap();
         let gone = store.delete(&key, Condition::Exists).await;
         assert!(matches!(gone, Err(MetaError::ConditionFailed)), "{gone:?}");
     }
 
-    pub async fn a_partition_is_read_in_sort_key_order_both_ways(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn a_partition_is_read_in_sort_key_order_both_ways(store: &dyn MetaStore, _: &dyn MetaStore) {
         let mut sks = vec!["b", "a", "c#2", "c#10", "C", "é", "a#", "ab", "z", "0"];
         put_all(store, "P", &sks).await;
         put_all(store, "P2", &["x"]).await;
@@ -393,10 +307,7 @@ mod cases {
         sks.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         assert_eq!(collect(store, Query::partition("P")).await, sks);
         sks.reverse();
-        assert_eq!(
-            collect(store, Query::partition("P").descending()).await,
-            sks
-        );
+        assert_eq!(collect(store, Query::partition("P").descending()).await, sks);
     }
 
     pub async fn sort_key_conditions_select_ranges(store: &dyn MetaStore, _: &dyn MetaStore) {
@@ -413,10 +324,7 @@ mod cases {
         ];
         put_all(store, "R", &sks).await;
         let q = |c: SortKey| Query::partition("R").sort_key(c);
-        assert_eq!(
-            collect(store, q(SortKey::Equals("RUN#2".into()))).await,
-            ["RUN#2"]
-        );
+        assert_eq!(collect(store, q(SortKey::Equals("RUN#2".into()))).await, ["RUN#2"]);
         assert_eq!(
             collect(store, q(SortKey::BeginsWith("RUN#".into()))).await,
             ["RUN#1", "RUN#1#STEP#a", "RUN#2"]
@@ -436,11 +344,7 @@ mod cases {
                 ))
             )
             .await,
-            [
-                "2026-11-26T11:27:00Z",
-                "2026-11-26T11:28:00Z",
-                "2026-11-26T12:00:00Z"
-            ]
+            ["2026-11-26T11:27:00Z", "2026-11-26T11:28:00Z", "2026-11-26T12:00:00Z"]
         );
         assert_eq!(
             collect(store, q(SortKey::LessThan("2026-11-26T11:27:00Z".into()))).await,
@@ -452,10 +356,7 @@ mod cases {
                 .len(),
             2
         );
-        assert_eq!(
-            collect(store, q(SortKey::GreaterThan("RUN#2".into()))).await,
-            ["RUNX"]
-        );
+        assert_eq!(collect(store, q(SortKey::GreaterThan("RUN#2".into()))).await, ["RUNX"]);
         assert_eq!(
             collect(store, q(SortKey::AtLeast("RUN#2".into()))).await,
             ["RUN#2", "RUNX"]
@@ -464,17 +365,10 @@ mod cases {
             collect(store, q(SortKey::BeginsWith("RUN#".into())).descending()).await,
             ["RUN#2", "RUN#1#STEP#a", "RUN#1"]
         );
-        assert!(
-            collect(store, q(SortKey::BeginsWith("ZZZ".into())))
-                .await
-                .is_empty()
-        );
+        assert!(collect(store, q(SortKey::BeginsWith("ZZZ".into()))).await.is_empty());
     }
 
-    pub async fn pages_visit_every_item_once_with_an_exact_next(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn pages_visit_every_item_once_with_an_exact_next(store: &dyn MetaStore, _: &dyn MetaStore) {
         let sks: Vec<String> = (0..57).map(|i| format!("{i:04}")).collect();
         let refs: Vec<&str> = sks.iter().map(String::as_str).collect();
         put_all(store, "PAGED", &refs).await;
@@ -489,15 +383,9 @@ mod cases {
                 "limit {limit} descending"
             );
         }
-        let exact = store
-            .query(&Query::partition("PAGED").limit(57))
-            .await
-            .unwrap();
+        let exact = store.query(&Query::partition("PAGED").limit(57)).await.unwrap();
         assert_eq!((exact.items.len(), exact.next), (57, None));
-        let short = store
-            .query(&Query::partition("PAGED").limit(56))
-            .await
-            .unwrap();
+        let short = store.query(&Query::partition("PAGED").limit(56)).await.unwrap();
         assert!(short.next.is_some());
         let filtered = Query::partition("PAGED")
             .sort_key(SortKey::Between("0010".into(), "0029".into()))
@@ -513,12 +401,9 @@ mod cases {
             .map(|(channel, v)| {
                 let sk = format!("{:020}#{channel}", u64::MAX - v);
                 WriteOp::Put(
-                    Item::new(Key::new(
-                        format!("CHANNEL#{channel}#MINUTES"),
-                        "2026-11-26T11:27:00Z",
-                    ))
-                    .with("viewers", *v)
-                    .with_gsi1(IndexKey::new(slot, sk)),
+                    Item::new(Key::new(format!("CHANNEL#{channel}#MINUTES"), "2026-11-26T11:27:00Z"))
+                        .with("viewers", *v)
+                        .with_gsi1(IndexKey::new(slot, sk)),
                 )
             })
             .chain([WriteOp::Put(
@@ -533,11 +418,7 @@ mod cases {
                 .query(&Query::gsi1(slot).limit(2).after(cursor.take()))
                 .await
                 .unwrap();
-            order.extend(
-                page.items
-                    .iter()
-                    .map(|i| i.attrs["viewers"].as_u64().unwrap()),
-            );
+            order.extend(page.items.iter().map(|i| i.attrs["viewers"].as_u64().unwrap()));
             match page.next {
                 Some(next) => cursor = Some(next),
                 None => break,
@@ -546,46 +427,26 @@ mod cases {
         assert_eq!(order, [20_001, 20_000, 1_000, 500, 7]);
         let top = store.query(&Query::gsi1(slot).limit(1)).await.unwrap();
         assert_eq!(top.items[0].key.pk, "CHANNEL#4#MINUTES");
-        let bottom = store
-            .query(&Query::gsi1(slot).descending().limit(1))
-            .await
-            .unwrap();
+        let bottom = store.query(&Query::gsi1(slot).descending().limit(1)).await.unwrap();
         assert_eq!(bottom.items[0].attrs["viewers"], json!(7));
     }
 
-    pub async fn batches_larger_than_a_chunk_are_written_whole(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
+    pub async fn batches_larger_than_a_chunk_are_written_whole(store: &dyn MetaStore, _: &dyn MetaStore) {
         let ops: Vec<WriteOp> = (0..137)
             .map(|i| WriteOp::Put(Item::new(Key::new("BATCH", format!("{i:04}"))).with("i", i)))
             .collect();
         store.batch_write(ops).await.unwrap();
-        assert_eq!(
-            collect(store, Query::partition("BATCH").limit(1000))
-                .await
-                .len(),
-            137
-        );
+        assert_eq!(collect(store, Query::partition("BATCH").limit(1000)).await.len(), 137);
         let mut ops: Vec<WriteOp> = (0..60)
             .map(|i| WriteOp::Delete(Key::new("BATCH", format!("{i:04}"))))
             .collect();
-        ops.push(WriteOp::Put(
-            Item::new(Key::new("BATCH", "0000")).with("i", "again"),
-        ));
-        ops.push(WriteOp::Put(
-            Item::new(Key::new("BATCH", "0200")).with("i", 200),
-        ));
+        ops.push(WriteOp::Put(Item::new(Key::new("BATCH", "0000")).with("i", "again")));
+        ops.push(WriteOp::Put(Item::new(Key::new("BATCH", "0200")).with("i", 200)));
         store.batch_write(ops).await.unwrap();
         let left = collect(store, Query::partition("BATCH").limit(1000)).await;
         assert_eq!(left.len(), 137 - 60 + 2);
         assert_eq!(
-            store
-                .get(&Key::new("BATCH", "0000"))
-                .await
-                .unwrap()
-                .unwrap()
-                .attrs["i"],
+            store.get(&Key::new("BATCH", "0000")).await.unwrap().unwrap().attrs["i"],
             json!("again")
         );
         store.batch_write(Vec::new()).await.unwrap();
@@ -600,40 +461,19 @@ mod cases {
         ];
         store.batch_write(ops).await.unwrap();
         assert_eq!(
-            store
-                .get(&Key::new("DUP", "a"))
-                .await
-                .unwrap()
-                .unwrap()
-                .attrs["n"],
+            store.get(&Key::new("DUP", "a")).await.unwrap().unwrap().attrs["n"],
             json!(2)
         );
         assert_eq!(store.get(&Key::new("DUP", "b")).await.unwrap(), None);
     }
 
-    pub async fn invalid_items_and_queries_get_clear_errors(
-        store: &dyn MetaStore,
-        _: &dyn MetaStore,
-    ) {
-        let invalid = |r: Result<u64, MetaError>| {
-            assert!(matches!(r, Err(MetaError::InvalidItem(_))), "{r:?}")
-        };
+    pub async fn invalid_items_and_queries_get_clear_errors(store: &dyn MetaStore, _: &dyn MetaStore) {
+        let invalid = |r: Result<u64, MetaError>| assert!(matches!(r, Err(MetaError::InvalidItem(_))), "{r:?}");
+        invalid(store.put(Item::new(Key::new("", "x")), Condition::None).await);
+        invalid(store.put(Item::new(Key::new("x", "")), Condition::None).await);
         invalid(
             store
-                .put(Item::new(Key::new("", "x")), Condition::None)
-                .await,
-        );
-        invalid(
-            store
-                .put(Item::new(Key::new("x", "")), Condition::None)
-                .await,
-        );
-        invalid(
-            store
-                .put(
-                    Item::new(Key::new("x", "y")).with("version", 3),
-                    Condition::None,
-                )
+                .put(Item::new(Key::new("x", "y")).with("version", 3), Condition::None)
                 .await,
         );
         invalid(
@@ -645,9 +485,7 @@ mod cases {
                 .await,
         );
         let batch = store
-            .batch_write(vec![WriteOp::Put(
-                Item::new(Key::new("x", "y")).with("pk", 1),
-            )])
+            .batch_write(vec![WriteOp::Put(Item::new(Key::new("x", "y")).with("pk", 1))])
             .await;
         assert!(matches!(batch, Err(MetaError::InvalidItem(_))), "{batch:?}");
         let update = store
@@ -657,42 +495,27 @@ mod cases {
                 Condition::None,
             )
             .await;
-        assert!(
-            matches!(update, Err(MetaError::InvalidItem(_))),
-            "{update:?}"
-        );
+        assert!(matches!(update, Err(MetaError::InvalidItem(_))), "{update:?}");
         let query = store.query(&Query::partition("x").limit(0)).await;
-        assert!(
-            matches!(query, Err(MetaError::InvalidQuery(_))),
-            "{query:?}"
-        );
+        assert!(matches!(query, Err(MetaError::InvalidQuery(_))), "{query:?}");
         // Nothing was written by any of them.
         assert_eq!(store.get(&Key::new("x", "y")).await.unwrap(), None);
     }
 
     pub async fn a_cursor_only_continues_its_own_query(store: &dyn MetaStore, _: &dyn MetaStore) {
         put_all(store, "CUR", &["a", "b", "c"]).await;
-        let page = store
-            .query(&Query::partition("CUR").limit(1))
-            .await
-            .unwrap();
+        let page = store.query(&Query::partition("CUR").limit(1)).await.unwrap();
         let cursor = page.next.unwrap();
         let elsewhere = store
             .query(&Query::partition("OTHER").after(Some(cursor.clone())))
             .await;
-        assert!(
-            matches!(elsewhere, Err(MetaError::InvalidCursor)),
-            "{elsewhere:?}"
-        );
+        assert!(matches!(elsewhere, Err(MetaError::InvalidCursor)), "{elsewhere:?}");
         let index = store.query(&Query::gsi1("CUR").after(Some(cursor))).await;
         assert!(matches!(index, Err(MetaError::InvalidCursor)), "{index:?}");
         let forged = store
             .query(&Query::partition("CUR").after(Some(Cursor::from_token("%%%"))))
             .await;
-        assert!(
-            matches!(forged, Err(MetaError::InvalidCursor)),
-            "{forged:?}"
-        );
+        assert!(matches!(forged, Err(MetaError::InvalidCursor)), "{forged:?}");
     }
 
     pub async fn expired_items_are_purged_where_the_store_does_not_do_it_itself(
@@ -700,17 +523,11 @@ mod cases {
         _: &dyn MetaStore,
     ) {
         store
-            .put(
-                Item::new(Key::new("TTL", "old")).with_expiry(100),
-                Condition::None,
-            )
+            .put(Item::new(Key::new("TTL", "old")).with_expiry(100), Condition::None)
             .await
             .unwrap();
         store
-            .put(
-                Item::new(Key::new("TTL", "new")).with_expiry(10_000),
-                Condition::None,
-            )
+            .put(Item::new(Key::new("TTL", "new")).with_expiry(10_000), Condition::None)
             .await
             .unwrap();
         store

@@ -35,14 +35,8 @@ fn parse(record: &csv::ByteRecord) -> Result<Row, String> {
         let bytes = record.get(i).ok_or_else(|| format!("missing column {i}"))?;
         std::str::from_utf8(bytes).map_err(|_| format!("column {i} is not UTF-8"))
     };
-    let month: u32 = field(2)?
-        .trim()
-        .parse()
-        .map_err(|_| "bad month".to_owned())?;
-    let year: i32 = field(3)?
-        .trim()
-        .parse()
-        .map_err(|_| "bad year".to_owned())?;
+    let month: u32 = field(2)?.trim().parse().map_err(|_| "bad month".to_owned())?;
+    let year: i32 = field(3)?.trim().parse().map_err(|_| "bad year".to_owned())?;
     Ok(Row {
         period: Period::month(year, month).map_err(|e| e.to_string())?,
         hours_watched: number(field(4)?)?,
@@ -64,10 +58,7 @@ fn relative_error(ours: f64, published: f64) -> f64 {
 
 #[test]
 fn viewer_ratio_and_average_viewers_match_the_published_figures() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/twitch_game_data.csv"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/twitch_game_data.csv");
     let mut reader = csv::Reader::from_path(path).unwrap();
     assert_eq!(
         reader.headers().unwrap(),
@@ -125,11 +116,7 @@ fn viewer_ratio_and_average_viewers_match_the_published_figures() {
         channel_errors.push(relative_error(channels, row.avg_channels));
     }
 
-    let (ratio, viewers, channels) = (
-        median(ratio_errors),
-        median(viewer_errors),
-        median(channel_errors),
-    );
+    let (ratio, viewers, channels) = (median(ratio_errors), median(viewer_errors), median(channel_errors));
     println!(
         "median relative error over {} rows: viewer ratio {:.4} %, average viewers {:.4} %, average channels {:.4} %",
         rows.len(),
@@ -137,11 +124,7 @@ fn viewer_ratio_and_average_viewers_match_the_published_figures() {
         viewers * 100.0,
         channels * 100.0
     );
-    assert!(
-        ratio < 0.005,
-        "viewer ratio: median error {:.3} %",
-        ratio * 100.0
-    );
+    assert!(ratio < 0.005, "viewer ratio: median error {:.3} %", ratio * 100.0);
     assert!(
         viewers < 0.005,
         "average viewers: median error {:.3} %",

@@ -3,6 +3,9 @@
 //! # Layout
 //!
 //! - [`sources`]: the external API clients (Twitch Helix, history endpoints) and their shared retry loop.
+//! - [`jobs`]: the job types (`PullSource`, `StartSeries`), one file each, and the function that registers them all.
+//! - [`queue`]: the apalis queue on Redis or SQLite, with each backend's hazards handled, and the workers.
+//! - [`scheduler`]: cron schedules per source with one leader across processes, and the upkeep (reconciler, purge).
 //! - [`ingest`]: pulls stored as received, series started from them, and the reconciler.
 //! - [`shutdown`]: the signal (ctrl-c, SIGTERM) every binary stops on.
 //! - [`simulator`]: a Helix-compatible server over a deterministic simulated platform, with fault injection; the
@@ -14,6 +17,9 @@
 pub use streamlens_domain as domain;
 
 pub mod ingest;
+pub mod jobs;
+pub mod queue;
+pub mod scheduler;
 pub mod shutdown;
 pub mod simulator;
 pub mod sources;

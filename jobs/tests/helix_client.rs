@@ -111,10 +111,7 @@ async fn faults_are_survived_and_duplicates_counted_once() {
     let (ids, duplicates, _) = pull_all(&client).await;
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "a stream came twice");
-    assert_eq!(
-        ids.len(),
-        sim.simulator.snapshot(at("2026-11-26T20:00:00Z")).len()
-    );
+    assert_eq!(ids.len(), sim.simulator.snapshot(at("2026-11-26T20:00:00Z")).len());
     assert!(duplicates > 0, "the duplicate fault never fired");
     assert!(
         sim.simulator.requests() > ids.len() as u64 / 100,
@@ -162,13 +159,7 @@ async fn wrong_credentials_are_a_permanent_error() {
     let sim = simulator::spawn(config.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();
-    let client = HelixClient::new(settings(
-        &sim.base_url,
-        &sim.token_url(),
-        &config.client_id,
-        "wrong",
-    ))
-    .unwrap();
+    let client = HelixClient::new(settings(&sim.base_url, &sim.token_url(), &config.client_id, "wrong")).unwrap();
     let err = client.streams().next_page().await.unwrap_err();
     assert!(matches!(err, ApiError::Unauthorized(_)), "{err}");
     assert!(!err.is_retryable());
@@ -241,8 +232,7 @@ async fn paging_stops_on_a_repeated_cursor() {
         json!({"data": [stream("1")], "pagination": {"cursor": "a"}}),
     ])
     .await;
-    let client =
-        HelixClient::new(settings(&base, &format!("{base}/oauth2/token"), "c", "s")).unwrap();
+    let client = HelixClient::new(settings(&base, &format!("{base}/oauth2/token"), "c", "s")).unwrap();
     let (ids, duplicates, stop) = pull_all(&client).await;
     assert_eq!(ids, ["1", "2"]);
     assert_eq!((duplicates, stop), (1, StopReason::RepeatedCursor));
@@ -256,8 +246,7 @@ async fn paging_stops_on_an_empty_page_and_at_the_cap() {
         json!({"data": [], "pagination": {"cursor": "b"}}),
     ])
     .await;
-    let client =
-        HelixClient::new(settings(&base, &format!("{base}/oauth2/token"), "c", "s")).unwrap();
+    let client = HelixClient::new(settings(&base, &format!("{base}/oauth2/token"), "c", "s")).unwrap();
     let (ids, _, stop) = pull_all(&client).await;
     assert_eq!((ids.len(), stop), (1, StopReason::EmptyPage));
 
@@ -280,10 +269,7 @@ async fn server_errors_are_retried_then_reported_as_retryable() {
     };
     let (sim, client) = start(evening(200, faults)).await;
     let err = client.streams().next_page().await.unwrap_err();
-    assert!(
-        matches!(err, ApiError::Exhausted { attempts: 8, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ApiError::Exhausted { attempts: 8, .. }), "{err}");
     assert!(err.is_retryable());
     assert_eq!(sim.simulator.requests(), 8);
 }

@@ -66,22 +66,14 @@ async fn run<E: std::fmt::Display>(
             "failing"
         }
     };
-    Check {
-        name,
-        adapter,
-        status,
-    }
+    Check { name, adapter, status }
 }
 
 /// `GET /readyz`: the stores answer. 503 when any check fails.
 pub async fn readyz(State(app): State<App>) -> (StatusCode, Json<Health>) {
     let (meta, blobs) = tokio::join!(
         run("meta", app.storage.meta.adapter(), app.storage.meta.check()),
-        run(
-            "blobs",
-            app.storage.blobs.adapter(),
-            app.storage.blobs.check()
-        ),
+        run("blobs", app.storage.blobs.adapter(), app.storage.blobs.check()),
     );
     let checks = vec![meta, blobs];
     let ready = checks.iter().all(|c| c.status == "ok");

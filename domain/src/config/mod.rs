@@ -131,11 +131,7 @@ impl Sources<'_> {
     fn file_origin(&self) -> String {
         format!(
             "STREAMLENS_CONFIG ({})",
-            self.file
-                .path
-                .as_deref()
-                .unwrap_or(Path::new("?"))
-                .display()
+            self.file.path.as_deref().unwrap_or(Path::new("?")).display()
         )
     }
 
@@ -150,29 +146,19 @@ impl Sources<'_> {
         self.file.values.get(&key).map(|value| Setting {
             origin: format!(
                 "{name} (set as `{key}` in {})",
-                self.file
-                    .path
-                    .as_deref()
-                    .unwrap_or(Path::new("?"))
-                    .display()
+                self.file.path.as_deref().unwrap_or(Path::new("?")).display()
             ),
             value: value.clone(),
         })
     }
 
-    fn parse<T>(
-        &self,
-        name: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, ConfigError> {
+    fn parse<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
         match self.get(name) {
             None => Ok(None),
-            Some(setting) => parse(setting.value.trim())
-                .map(Some)
-                .map_err(|message| ConfigError {
-                    variable: setting.origin,
-                    message,
-                }),
+            Some(setting) => parse(setting.value.trim()).map(Some).map_err(|message| ConfigError {
+                variable: setting.origin,
+                message,
+            }),
         }
     }
 }
@@ -206,11 +192,8 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         variable: format!("STREAMLENS_CONFIG ({})", path.display()),
         message,
     };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e| error(format!("not valid TOML: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
+    let table: toml::Table = text.parse().map_err(|e| error(format!("not valid TOML: {e}")))?;
     let known: Vec<String> = VARIABLES
         .iter()
         .filter(|v| v.name != "STREAMLENS_CONFIG")
@@ -223,17 +206,14 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     };
     for (key, value) in table {
         if !known.contains(&key) {
-            return Err(error(format!(
-                "unknown key `{key}`; known keys: {}",
-                known.join(", ")
-            )));
+            return Err(error(format!("unknown key `{key}`; known keys: {}", known.join(", "))));
         }
         let text = match value {
             toml::Value::Array(tables) if key == "source" => {
                 for (i, table) in tables.into_iter().enumerate() {
-                    let source = table.try_into::<sources::SourceTable>().map_err(|e| {
-                        error(format!("[[source]] number {}: {}", i + 1, e.message()))
-                    })?;
+                    let source = table
+                        .try_into::<sources::SourceTable>()
+                        .map_err(|e| error(format!("[[source]] number {}: {}", i + 1, e.message())))?;
                     file.sources.push(source);
                 }
                 continue;
@@ -274,9 +254,8 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("./data"));
         let listen = sources
             .parse("STREAMLENS_LISTEN", |v| {
-                v.parse::<SocketAddr>().map_err(|_| {
-                    format!("{v:?} is not an address with a port, e.g. 127.0.0.1:8080")
-                })
+                v.parse::<SocketAddr>()
+                    .map_err(|_| format!("{v:?} is not an address with a port, e.g. 127.0.0.1:8080"))
             })?
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let blobs = sources
@@ -294,8 +273,7 @@ impl Config {
         let simulator = SimulatorSettings {
             seed: sources
                 .parse("STREAMLENS_SIMULATOR_SEED", |v| {
-                    v.parse::<u64>()
-                        .map_err(|_| format!("{v:?} is not a whole number"))
+                    v.parse::<u64>().map_err(|_| format!("{v:?} is not a whole number"))
                 })?
                 .unwrap_or(2026),
             channels: sources
@@ -316,9 +294,7 @@ impl Config {
             }
         })?;
         let endpoint = sources.parse("STREAMLENS_AWS_ENDPOINT", |v| {
-            let rest = v
-                .strip_prefix("http://")
-                .or_else(|| v.strip_prefix("https://"));
+            let rest = v.strip_prefix("http://").or_else(|| v.strip_prefix("https://"));
             match rest {
                 Some(host) if !host.is_empty() => Ok(v.trim_end_matches('/').to_owned()),
                 _ => Err(format!("{v:?} is not an http:// or https:// URL")),
@@ -353,11 +329,7 @@ impl Config {
             if !ids.insert(source.id.clone()) {
                 return Err(ConfigError {
                     variable: origin,
-                    message: format!(
-                        "[[source]] number {}: id {:?} is used twice",
-                        i + 1,
-                        source.id.as_str()
-                    ),
+                    message: format!("[[source]] number {}: id {:?} is used twice", i + 1, source.id.as_str()),
                 });
             }
             configured.push(source);
@@ -368,9 +340,7 @@ impl Config {
 
         let mut warnings: Vec<String> = env
             .keys()
-            .filter(|k| {
-                k.starts_with("STREAMLENS_") && !VARIABLES.iter().any(|v| v.name == k.as_str())
-            })
+            .filter(|k| k.starts_with("STREAMLENS_") && !VARIABLES.iter().any(|v| v.name == k.as_str()))
             .filter(|k| !k.starts_with("STREAMLENS_TEST_"))
             .map(|k| format!("{k} is not a Streamlens setting and is ignored (a typo?)"))
             .collect();
@@ -405,19 +375,13 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn the_default_needs_no_service() {
         let config = Config::from_env(&HashMap::new()).unwrap();
-        assert_eq!(
-            config.storage.blobs,
-            BlobsUrl::File(PathBuf::from("./data/blobs"))
-        );
+        assert_eq!(config.storage.blobs, BlobsUrl::File(PathBuf::from("./data/blobs")));
         assert_eq!(
             config.storage.meta,
             MetaUrl::Sqlite(PathBuf::from("./data/streamlens.sqlite"))
@@ -431,10 +395,7 @@ mod tests {
     fn the_data_dir_moves_the_default_stores() {
         let config = Config::from_env(&env(&[("STREAMLENS_DATA_DIR", "/srv/sl")])).unwrap();
         assert_eq!(config.storage.blobs.to_string(), "file:///srv/sl/blobs");
-        assert_eq!(
-            config.storage.meta.to_string(),
-            "sqlite:///srv/sl/streamlens.sqlite"
-        );
+        assert_eq!(config.storage.meta.to_string(), "sqlite:///srv/sl/streamlens.sqlite");
     }
 
     #[test]
@@ -454,21 +415,14 @@ mod tests {
             }
         );
         assert_eq!(config.storage.blobs.to_string(), "s3://streamlens-raw/prod");
-        assert_eq!(
-            config.storage.aws.endpoint.as_deref(),
-            Some("http://127.0.0.1:5000")
-        );
+        assert_eq!(config.storage.aws.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
         assert!(config.storage.create_resources);
     }
 
     #[test]
     fn a_bad_value_names_its_variable() {
         for (name, value, hint) in [
-            (
-                "STREAMLENS_META",
-                "mysql://x",
-                "sqlite://FILE or dynamodb://",
-            ),
+            ("STREAMLENS_META", "mysql://x", "sqlite://FILE or dynamodb://"),
             ("STREAMLENS_BLOBS", "s3://Bad_Bucket/x", "bucket name"),
             ("STREAMLENS_BLOBS", "file://", "needs a folder"),
             ("STREAMLENS_LISTEN", "8080", "with a port"),
@@ -508,22 +462,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("streamlens.toml");
         std::fs::write(&path, "meta = \"postgres://x\"\n").unwrap();
-        let err =
-            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
-        assert!(
-            err.variable
-                .starts_with("STREAMLENS_META (set as `meta` in"),
-            "{err}"
-        );
+        let err = Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        assert!(err.variable.starts_with("STREAMLENS_META (set as `meta` in"), "{err}");
 
         std::fs::write(&path, "metta = \"sqlite://x\"\n").unwrap();
-        let err =
-            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        let err = Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
         assert!(err.variable.starts_with("STREAMLENS_CONFIG"), "{err}");
         assert!(err.message.contains("unknown key `metta`"), "{err}");
 
-        let err =
-            Config::from_env(&env(&[("STREAMLENS_CONFIG", "/no/such/file.toml")])).unwrap_err();
+        let err = Config::from_env(&env(&[("STREAMLENS_CONFIG", "/no/such/file.toml")])).unwrap_err();
         assert!(err.message.contains("cannot read"), "{err}");
     }
 
@@ -531,10 +478,7 @@ mod tests {
     fn sources_come_from_the_file_and_default_to_the_simulator() {
         let config = Config::from_env(&HashMap::new()).unwrap();
         assert_eq!(config.sources, vec![SourceConfig::default_simulator()]);
-        assert_eq!(
-            config.queue,
-            QueueUrl::Sqlite(PathBuf::from("./data/queue.sqlite"))
-        );
+        assert_eq!(config.queue, QueueUrl::Sqlite(PathBuf::from("./data/queue.sqlite")));
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("streamlens.toml");
@@ -545,26 +489,22 @@ mod tests {
              [[source]]\nid = \"archive\"\nkind = \"history\"\nbase_url = \"http://h\"\nschedule = \"weekly\"\n",
         )
         .unwrap();
-        let config =
-            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap();
+        let config = Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap();
         assert_eq!(config.sources.len(), 2);
         assert_eq!(config.source("archive").unwrap().schedule, Schedule::Weekly);
-        assert_eq!(
-            config.queue,
-            QueueUrl::Redis("redis://127.0.0.1:6379".into())
-        );
+        assert_eq!(config.queue, QueueUrl::Redis("redis://127.0.0.1:6379".into()));
 
-        std::fs::write(&path, "[[source]]\nid = \"a\"\nkind = \"simulator\"\n[[source]]\nid = \"a\"\nkind = \"simulator\"\n")
-            .unwrap();
-        let err =
-            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        std::fs::write(
+            &path,
+            "[[source]]\nid = \"a\"\nkind = \"simulator\"\n[[source]]\nid = \"a\"\nkind = \"simulator\"\n",
+        )
+        .unwrap();
+        let err = Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
         assert!(err.message.contains("used twice"), "{err}");
         std::fs::write(&path, "[[source]]\nid = \"a\"\nkind = \"helix\"\n").unwrap();
-        let err =
-            Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        let err = Config::from_env(&env(&[("STREAMLENS_CONFIG", path.to_str().unwrap())])).unwrap_err();
         assert!(
-            err.message
-                .contains("[[source]] number 1: a helix source needs"),
+            err.message.contains("[[source]] number 1: a helix source needs"),
             "{err}"
         );
     }
@@ -578,8 +518,7 @@ mod tests {
 
     #[test]
     fn the_readme_lists_every_variable() {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
         for variable in VARIABLES {
             assert!(
                 readme.contains(&format!("`{}`", variable.name)),

@@ -80,17 +80,12 @@ impl Schedule {
 
     /// The parsed cron schedule.
     pub fn cron(&self) -> Result<cron::Schedule, String> {
-        cron::Schedule::from_str(self.cron_expression())
-            .map_err(|e| format!("invalid cron expression: {e}"))
+        cron::Schedule::from_str(self.cron_expression()).map_err(|e| format!("invalid cron expression: {e}"))
     }
 
     /// What a range source pulls at a tick: the whole previous day, ISO week or month for the presets, the last
     /// complete slot otherwise.
-    pub fn range_at(
-        &self,
-        tick: DateTime<Utc>,
-        slot: SlotLength,
-    ) -> (DateTime<Utc>, DateTime<Utc>) {
+    pub fn range_at(&self, tick: DateTime<Utc>, slot: SlotLength) -> (DateTime<Utc>, DateTime<Utc>) {
         let previous = |kind| {
             let period = Period::containing(kind, tick).previous();
             (period.start(), period.end())
@@ -252,11 +247,7 @@ impl SourceTable {
             "simulator" => SourceKind::Simulator,
             other => return Err(format!("kind {other:?} is not helix, history or simulator")),
         };
-        let base_url = self
-            .base_url
-            .as_deref()
-            .map(|u| check_url("base_url", u))
-            .transpose()?;
+        let base_url = self.base_url.as_deref().map(|u| check_url("base_url", u)).transpose()?;
         let token_url = self
             .token_url
             .as_deref()
@@ -272,8 +263,7 @@ impl SourceTable {
             .map(str::parse)
             .transpose()?
             .unwrap_or(default_schedule);
-        let slot_length =
-            SlotLength::from_minutes(self.slot_minutes.unwrap_or(1)).map_err(|e| e.to_string())?;
+        let slot_length = SlotLength::from_minutes(self.slot_minutes.unwrap_or(1)).map_err(|e| e.to_string())?;
         match kind {
             SourceKind::Helix if self.client_id.is_none() || self.client_secret.is_none() => {
                 return Err("a helix source needs client_id and client_secret".into());
@@ -320,12 +310,7 @@ mod tests {
         assert!("30 0 * * * *".parse::<Schedule>().is_ok());
         assert!("every day".parse::<Schedule>().is_err());
         assert!("61 * * * *".parse::<Schedule>().is_err());
-        for preset in [
-            Schedule::Minutely,
-            Schedule::Daily,
-            Schedule::Weekly,
-            Schedule::Monthly,
-        ] {
+        for preset in [Schedule::Minutely, Schedule::Daily, Schedule::Weekly, Schedule::Monthly] {
             assert!(preset.cron().is_ok(), "{preset}");
         }
     }
@@ -353,18 +338,11 @@ mod tests {
 
     #[test]
     fn tables_are_validated() {
-        let table =
-            |toml_text: &str| toml::from_str::<SourceTable>(toml_text).map_err(|e| e.to_string());
-        let helix =
-            table("id = \"twitch\"\nkind = \"helix\"\nclient_id = \"a\"\nclient_secret = \"b\"")
-                .unwrap();
+        let table = |toml_text: &str| toml::from_str::<SourceTable>(toml_text).map_err(|e| e.to_string());
+        let helix = table("id = \"twitch\"\nkind = \"helix\"\nclient_id = \"a\"\nclient_secret = \"b\"").unwrap();
         let config = helix.into_config().unwrap();
-        assert_eq!(
-            (config.kind, config.schedule),
-            (SourceKind::Helix, Schedule::Minutely)
-        );
-        let history =
-            table("id = \"archive\"\nkind = \"history\"\nbase_url = \"http://h:1/\"").unwrap();
+        assert_eq!((config.kind, config.schedule), (SourceKind::Helix, Schedule::Minutely));
+        let history = table("id = \"archive\"\nkind = \"history\"\nbase_url = \"http://h:1/\"").unwrap();
         let config = history.into_config().unwrap();
         assert_eq!(
             (config.schedule, config.base_url.as_deref()),
@@ -384,12 +362,7 @@ mod tests {
                 .unwrap_err()
                 .contains("base_url")
         );
-        assert!(
-            table("id = \"x\"\nkind = \"ftp\"")
-                .unwrap()
-                .into_config()
-                .is_err()
-        );
+        assert!(table("id = \"x\"\nkind = \"ftp\"").unwrap().into_config().is_err());
         assert!(
             table("id = \"X\"\nkind = \"simulator\"")
                 .unwrap()

@@ -32,8 +32,7 @@ impl FromStr for BlobsUrl {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             check_bucket(bucket)?;
             let prefix = prefix.trim_matches('/').to_owned();
-            crate::storage::blob::check_path(&prefix, true)
-                .map_err(|e| format!("bad key prefix: {e}"))?;
+            crate::storage::blob::check_path(&prefix, true).map_err(|e| format!("bad key prefix: {e}"))?;
             return Ok(Self::S3 {
                 bucket: bucket.to_owned(),
                 prefix,
@@ -88,9 +87,7 @@ impl FromStr for MetaUrl {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Some(path) = s.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(
-                    "sqlite:// needs a file, e.g. sqlite://./data/streamlens.sqlite".into(),
-                );
+                return Err("sqlite:// needs a file, e.g. sqlite://./data/streamlens.sqlite".into());
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }

@@ -14,9 +14,7 @@ pub struct Variable {
 impl Variable {
     /// The key of this setting in the TOML file: the name without `STREAMLENS_`, lowercase.
     pub fn file_key(&self) -> String {
-        self.name
-            .trim_start_matches("STREAMLENS_")
-            .to_ascii_lowercase()
+        self.name.trim_start_matches("STREAMLENS_").to_ascii_lowercase()
     }
 }
 

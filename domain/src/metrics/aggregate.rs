@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Peak, average_channels, average_viewers, minutes_to_hours, viewer_minutes, viewer_ratio,
-};
+use super::{Peak, average_channels, average_viewers, minutes_to_hours, viewer_minutes, viewer_ratio};
 use crate::ids::ChannelId;
 use crate::time::SlotLength;
 
@@ -47,9 +45,7 @@ impl GroupStats {
     pub fn compute(observations: &[Observation], observed_slots: u64, length: SlotLength) -> Self {
         let mut per_channel_slot: BTreeMap<(DateTime<Utc>, &ChannelId), u64> = BTreeMap::new();
         for o in observations {
-            let entry = per_channel_slot
-                .entry((o.slot, &o.channel))
-                .or_insert(o.viewers);
+            let entry = per_channel_slot.entry((o.slot, &o.channel)).or_insert(o.viewers);
             *entry = (*entry).max(o.viewers);
         }
 
@@ -61,12 +57,8 @@ impl GroupStats {
         // (slot) -> (Σ viewers, channels); BTreeMap so slots are visited in time order and ties go to the earliest.
         let mut per_slot: BTreeMap<DateTime<Utc>, (u64, u64)> = BTreeMap::new();
         for ((slot, channel), viewers) in per_channel_slot {
-            stats.viewer_minutes = stats
-                .viewer_minutes
-                .saturating_add(viewer_minutes(viewers, length));
-            stats.stream_minutes = stats
-                .stream_minutes
-                .saturating_add(u64::from(length.minutes()));
+            stats.viewer_minutes = stats.viewer_minutes.saturating_add(viewer_minutes(viewers, length));
+            stats.stream_minutes = stats.stream_minutes.saturating_add(u64::from(length.minutes()));
             streamers.insert(channel);
             let slot_totals = per_slot.entry(slot).or_default();
             slot_totals.0 = slot_totals.0.saturating_add(viewers);
@@ -157,13 +149,7 @@ mod tests {
         assert_eq!(s.average_viewers(), Some(630.0));
         assert_eq!(s.average_channels(), Some(1.5));
         assert_eq!(s.viewer_ratio(), Some(420.0));
-        assert_eq!(
-            s.peak_viewers,
-            Some(Peak {
-                value: 660,
-                at: t(0)
-            })
-        );
+        assert_eq!(s.peak_viewers, Some(Peak { value: 660, at: t(0) }));
         assert_eq!(s.peak_channels, Some(Peak { value: 2, at: t(0) }));
         assert_eq!(s.unique_streamers, 2);
     }
@@ -182,10 +168,7 @@ mod tests {
         assert_eq!(s.average_viewers(), Some(0.0));
         assert_eq!(s.viewer_ratio(), None);
         assert_eq!(s.peak_viewers, None);
-        assert_eq!(
-            GroupStats::compute(&[], 0, SlotLength::MINUTE).average_viewers(),
-            None
-        );
+        assert_eq!(GroupStats::compute(&[], 0, SlotLength::MINUTE).average_viewers(), None);
     }
 
     /// Snapshots: each (slot, channel) maps to (game, viewers), so a channel plays one game per slot.

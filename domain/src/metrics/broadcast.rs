@@ -25,11 +25,7 @@ pub struct Broadcast {
 /// Two live slots belong to the same broadcast when the time off air between them (from the end of one to the
 /// start of the next) is at most `max_gap`. The result does not depend on the order of `samples`; a slot given twice
 /// counts once, with its higher viewer count.
-pub fn broadcasts(
-    samples: &[(DateTime<Utc>, u64)],
-    length: SlotLength,
-    max_gap: Duration,
-) -> Vec<Broadcast> {
+pub fn broadcasts(samples: &[(DateTime<Utc>, u64)], length: SlotLength, max_gap: Duration) -> Vec<Broadcast> {
     let mut sorted = samples.to_vec();
     // Per slot, the highest count first, so the dedupe below keeps it.
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));

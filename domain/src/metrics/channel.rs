@@ -30,22 +30,16 @@ impl ChannelStats {
             let entry = per_slot.entry(slot).or_insert(viewers);
             *entry = (*entry).max(viewers);
         }
-        per_slot
-            .into_iter()
-            .fold(Self::default(), |acc, (slot, viewers)| {
-                acc.plus_slot(slot, viewers, length)
-            })
+        per_slot.into_iter().fold(Self::default(), |acc, (slot, viewers)| {
+            acc.plus_slot(slot, viewers, length)
+        })
     }
 
     /// These stats with one more live slot added.
     pub fn plus_slot(self, slot: DateTime<Utc>, viewers: u64, length: SlotLength) -> Self {
         Self {
-            viewer_minutes: self
-                .viewer_minutes
-                .saturating_add(viewer_minutes(viewers, length)),
-            airtime_minutes: self
-                .airtime_minutes
-                .saturating_add(u64::from(length.minutes())),
+            viewer_minutes: self.viewer_minutes.saturating_add(viewer_minutes(viewers, length)),
+            airtime_minutes: self.airtime_minutes.saturating_add(u64::from(length.minutes())),
             peak: Peak::max(
                 self.peak,
                 Some(Peak {
@@ -91,21 +85,12 @@ mod tests {
 
     #[test]
     fn three_live_minutes() {
-        let stats = ChannelStats::from_samples(
-            &[(t(0), 100), (t(1), 200), (t(5), 300)],
-            SlotLength::MINUTE,
-        );
+        let stats = ChannelStats::from_samples(&[(t(0), 100), (t(1), 200), (t(5), 300)], SlotLength::MINUTE);
         assert_eq!(stats.viewer_minutes, 600);
         assert_eq!(stats.hours_watched(), 10.0);
         assert_eq!(stats.airtime_minutes, 3);
         assert_eq!(stats.average_viewers(), Some(200.0));
-        assert_eq!(
-            stats.peak,
-            Some(Peak {
-                value: 300,
-                at: t(5)
-            })
-        );
+        assert_eq!(stats.peak, Some(Peak { value: 300, at: t(5) }));
     }
 
     #[test]

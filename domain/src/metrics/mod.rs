@@ -52,9 +52,7 @@ impl Peak {
     /// Keeps the larger of two peaks; on a tie, the earlier one.
     pub fn max(a: Option<Peak>, b: Option<Peak>) -> Option<Peak> {
         match (a, b) {
-            (Some(a), Some(b)) if b.value > a.value || (b.value == a.value && b.at < a.at) => {
-                Some(b)
-            }
+            (Some(a), Some(b)) if b.value > a.value || (b.value == a.value && b.at < a.at) => Some(b),
             (Some(a), _) => Some(a),
             (None, b) => b,
         }
@@ -106,10 +104,7 @@ mod tests {
     #[test]
     fn viewer_minutes_scale_with_slot_length() {
         assert_eq!(viewer_minutes(100, SlotLength::MINUTE), 100);
-        assert_eq!(
-            viewer_minutes(100, SlotLength::from_minutes(5).unwrap()),
-            500
-        );
+        assert_eq!(viewer_minutes(100, SlotLength::from_minutes(5).unwrap()), 500);
         assert_eq!(minutes_to_hours(90), 1.5);
     }
 

@@ -21,9 +21,7 @@ pub async fn sdk_config(settings: &AwsSettings) -> Result<SdkConfig, String> {
         Some(region) => loader = loader.region(Region::new(region.clone())),
         // A local endpoint does not care about the region: skip the chain's instance-metadata lookup, which would
         // time out and log warnings off AWS.
-        None if settings.endpoint.is_some() && !region_in_env => {
-            loader = loader.region(Region::new(LOCAL_REGION))
-        }
+        None if settings.endpoint.is_some() && !region_in_env => loader = loader.region(Region::new(LOCAL_REGION)),
         None => {}
     }
     if let Some(endpoint) = &settings.endpoint {

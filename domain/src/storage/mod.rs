@@ -52,8 +52,7 @@ pub struct Storage {
 impl Storage {
     /// Opens the configured adapters (creating local files, and AWS resources when configured to).
     pub async fn open(config: &StorageConfig) -> Result<Self, OpenError> {
-        let needs_aws = matches!(config.blobs, BlobsUrl::S3 { .. })
-            || matches!(config.meta, MetaUrl::DynamoDb { .. });
+        let needs_aws = matches!(config.blobs, BlobsUrl::S3 { .. }) || matches!(config.meta, MetaUrl::DynamoDb { .. });
         let sdk = match needs_aws {
             true => Some(aws::sdk_config(&config.aws).await.map_err(OpenError::Aws)?),
             false => None,
@@ -67,9 +66,7 @@ impl Storage {
             cause,
         };
         let blobs: Arc<dyn BlobStore> = match (&config.blobs, &sdk) {
-            (BlobsUrl::File(dir), _) => {
-                Arc::new(FileBlobStore::open(dir).await.map_err(blobs_error)?)
-            }
+            (BlobsUrl::File(dir), _) => Arc::new(FileBlobStore::open(dir).await.map_err(blobs_error)?),
             (BlobsUrl::S3 { bucket, prefix }, Some(sdk)) => Arc::new(
                 S3BlobStore::open(sdk, bucket, prefix, config.create_resources)
                     .await
@@ -78,9 +75,7 @@ impl Storage {
             (BlobsUrl::S3 { .. }, None) => return Err(OpenError::Aws("SDK not configured".into())),
         };
         let meta: Arc<dyn MetaStore> = match (&config.meta, &sdk) {
-            (MetaUrl::Sqlite(file), _) => {
-                Arc::new(SqliteMetaStore::open(file).await.map_err(meta_error)?)
-            }
+            (MetaUrl::Sqlite(file), _) => Arc::new(SqliteMetaStore::open(file).await.map_err(meta_error)?),
             (MetaUrl::DynamoDb { table_prefix }, Some(sdk)) => Arc::new(
                 DynamoMetaStore::open(sdk, table_prefix, config.create_resources)
                     .await

@@ -16,9 +16,7 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
     /// The slot length does not tile an hour or a day.
-    #[error(
-        "invalid slot length {0} minutes: it must divide 60, or be a whole number of hours that divides 24 hours"
-    )]
+    #[error("invalid slot length {0} minutes: it must divide 60, or be a whole number of hours that divides 24 hours")]
     SlotLength(u32),
     /// A slot start that is not on the grid of its length.
     #[error("{time} is not the start of a {minutes}-minute slot")]

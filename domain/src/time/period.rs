@@ -80,8 +80,7 @@ impl Period {
             PeriodKind::Hour => date.and_hms_opt(time.hour(), 0, 0),
             PeriodKind::Day => date.and_hms_opt(0, 0, 0),
             PeriodKind::Week => {
-                let monday =
-                    date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+                let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
                 monday.and_hms_opt(0, 0, 0)
             }
             PeriodKind::Month => date.with_day(1).and_then(|d| d.and_hms_opt(0, 0, 0)),
@@ -114,12 +113,8 @@ impl Period {
 
     /// ISO week `week` of ISO year `year`.
     pub fn week(year: i32, week: u32) -> Result<Self, TimeError> {
-        let monday =
-            NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or(TimeError::NoSuchDate)?;
-        let start = monday
-            .and_hms_opt(0, 0, 0)
-            .ok_or(TimeError::NoSuchDate)?
-            .and_utc();
+        let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or(TimeError::NoSuchDate)?;
+        let start = monday.and_hms_opt(0, 0, 0).ok_or(TimeError::NoSuchDate)?.and_utc();
         Ok(Self {
             kind: PeriodKind::Week,
             start,
@@ -197,11 +192,7 @@ impl Period {
     }
 
     /// Every period of `kind` that overlaps `[from, to)`, in order.
-    pub fn covering(
-        kind: PeriodKind,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> impl Iterator<Item = Period> {
+    pub fn covering(kind: PeriodKind, from: DateTime<Utc>, to: DateTime<Utc>) -> impl Iterator<Item = Period> {
         let first = Self::containing(kind, from);
         std::iter::successors(Some(first), |p| Some(p.next())).take_while(move |p| p.start < to)
     }
@@ -368,13 +359,9 @@ mod tests {
 
     #[test]
     fn covering_lists_overlapping_periods() {
-        let days: Vec<_> = Period::covering(
-            PeriodKind::Day,
-            at("2026-11-26T23:00:00Z"),
-            at("2026-11-28T00:00:00Z"),
-        )
-        .map(|p| p.to_string())
-        .collect();
+        let days: Vec<_> = Period::covering(PeriodKind::Day, at("2026-11-26T23:00:00Z"), at("2026-11-28T00:00:00Z"))
+            .map(|p| p.to_string())
+            .collect();
         assert_eq!(days, ["2026-11-26", "2026-11-27"]);
     }
 

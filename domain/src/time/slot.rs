@@ -28,8 +28,7 @@ impl SlotLength {
     /// Validates a slot length given in minutes.
     pub fn from_minutes(minutes: u32) -> Result<Self, TimeError> {
         let divides_hour = minutes > 0 && 60u32.is_multiple_of(minutes);
-        let divides_day_in_hours =
-            minutes >= 60 && minutes.is_multiple_of(60) && 1440u32.is_multiple_of(minutes);
+        let divides_day_in_hours = minutes >= 60 && minutes.is_multiple_of(60) && 1440u32.is_multiple_of(minutes);
         if divides_hour || divides_day_in_hours {
             Ok(Self(minutes))
         } else {
@@ -150,8 +149,7 @@ impl Slot {
         if first.start < from {
             first = first.next();
         }
-        Ok(std::iter::successors(Some(first), |slot| Some(slot.next()))
-            .take_while(move |slot| slot.start < to))
+        Ok(std::iter::successors(Some(first), |slot| Some(slot.next())).take_while(move |slot| slot.start < to))
     }
 }
 
@@ -233,11 +231,7 @@ mod tests {
 
     #[test]
     fn containing_truncates_to_the_grid() {
-        let slot = Slot::containing(
-            at("2026-11-26T11:27:41Z"),
-            SlotLength::from_minutes(5).unwrap(),
-        )
-        .unwrap();
+        let slot = Slot::containing(at("2026-11-26T11:27:41Z"), SlotLength::from_minutes(5).unwrap()).unwrap();
         assert_eq!(slot.start(), at("2026-11-26T11:25:00Z"));
         assert_eq!(slot.end(), at("2026-11-26T11:30:00Z"));
         assert_eq!(slot.next().start(), at("2026-11-26T11:30:00Z"));
@@ -247,13 +241,7 @@ mod tests {
     #[test]
     fn new_rejects_starts_off_the_grid() {
         assert!(Slot::minute(at("2026-11-26T11:27:30Z")).is_err());
-        assert!(
-            Slot::new(
-                at("2026-11-26T11:27:00Z"),
-                SlotLength::from_minutes(5).unwrap()
-            )
-            .is_err()
-        );
+        assert!(Slot::new(at("2026-11-26T11:27:00Z"), SlotLength::from_minutes(5).unwrap()).is_err());
     }
 
     #[test]

@@ -91,12 +91,8 @@ pub struct MetaFixture {
 pub async fn sqlite_meta() -> MetaFixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("meta.sqlite");
-    let store = SqliteMetaStore::open(&path)
-        .await
-        .expect("open SQLite store");
-    let other = SqliteMetaStore::open(&path)
-        .await
-        .expect("open SQLite store again");
+    let store = SqliteMetaStore::open(&path).await.expect("open SQLite store");
+    let other = SqliteMetaStore::open(&path).await.expect("open SQLite store again");
     MetaFixture {
         store: Arc::new(store),
         other: Arc::new(other),

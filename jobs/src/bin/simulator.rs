@@ -33,18 +33,10 @@ struct Args {
     #[arg(long, env = "SIMULATOR_START")]
     start: Option<DateTime<Utc>>,
     /// The app's client id.
-    #[arg(
-        long,
-        env = "SIMULATOR_CLIENT_ID",
-        default_value = "streamlens-simulator"
-    )]
+    #[arg(long, env = "SIMULATOR_CLIENT_ID", default_value = "streamlens-simulator")]
     client_id: String,
     /// The app's client secret.
-    #[arg(
-        long,
-        env = "SIMULATOR_CLIENT_SECRET",
-        default_value = "streamlens-simulator-secret"
-    )]
+    #[arg(long, env = "SIMULATOR_CLIENT_SECRET", default_value = "streamlens-simulator-secret")]
     client_secret: String,
     /// Token lifetime in seconds.
     #[arg(long, default_value_t = 5_184_000)]

@@ -10,10 +10,10 @@ use std::io::Write as _;
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use streamlens_domain::ids::SourceId;
-use streamlens_domain::pulls::{PagePointer, PullRecord, PullStatus, Quarantined, Trigger};
+use streamlens_domain::pulls::{PagePointer, PullId, PullRecord, PullStatus, Quarantined, Trigger};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::blob::{BlobKey, Checksum, layout};
-use streamlens_domain::storage::meta::{Condition, Item, keys};
+use streamlens_domain::storage::meta::{Condition, Item, MetaError, keys};
 use streamlens_domain::time::Slot;
 
 use super::IngestError;
@@ -22,14 +22,18 @@ use crate::sources::history::HistoryPage;
 use crate::sources::registry::{Source, SourceClient};
 
 /// What to pull.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequest {
     /// What asked for it.
     pub trigger: Trigger,
-    /// The moment it stands for: "now" for a live source, the schedule tick for a range source.
+    /// The schedule tick (or request time) it stands for; a range source pulls the schedule's range at it. A live
+    /// source has no past: its pull is the slot the clock is in when the pull starts, whenever the job runs.
     pub at: DateTime<Utc>,
     /// An explicit range for a range source (a backfill); `None`: the schedule's range at `at`.
     pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The id to record the pull under (one handed out before the pull ran); `None`, or an id already used: a new
+    /// one.
+    pub pull_id: Option<PullId>,
 }
 
 /// The longest range one pull covers; longer ranges are split into several pulls (one record each stays well below
@@ -38,12 +42,9 @@ pub const MAX_PULL_RANGE: Duration = Duration::days(1);
 
 /// Compresses a page for storage.
 pub(crate) fn compress(body: &[u8]) -> Result<Bytes, IngestError> {
-    let mut encoder = zstd::Encoder::new(Vec::with_capacity(body.len() / 4), 3)
-        .map_err(IngestError::compression)?;
+    let mut encoder = zstd::Encoder::new(Vec::with_capacity(body.len() / 4), 3).map_err(IngestError::compression)?;
     encoder.write_all(body).map_err(IngestError::compression)?;
-    Ok(Bytes::from(
-        encoder.finish().map_err(IngestError::compression)?,
-    ))
+    Ok(Bytes::from(encoder.finish().map_err(IngestError::compression)?))
 }
 
 /// Decompresses a stored page.
@@ -53,7 +54,7 @@ pub(crate) fn decompress(stored: &[u8]) -> Result<Vec<u8>, IngestError> {
 
 /// The pull record's key.
 pub fn record_key(record: &PullRecord) -> streamlens_domain::storage::meta::Key {
-    keys::raw_pull(&record.source, record.started_at, &record.pull_id)
+    keys::raw_pull(&record.source, &record.pull_id)
 }
 
 /// Writes the pull record (its version tells a rewrite from a first write).
@@ -87,7 +88,7 @@ impl Recorder<'_> {
         let key = layout::raw_page(
             &self.record.source,
             self.first_slot,
-            &self.record.pull_id,
+            self.record.pull_id.as_str(),
             number,
         )?;
         self.storage.blobs.put(&key, compress(body)?).await?;
@@ -103,14 +104,8 @@ impl Recorder<'_> {
         Ok(())
     }
 
-    async fn quarantine(
-        &mut self,
-        number: u32,
-        body: &Bytes,
-        reason: String,
-    ) -> Result<(), IngestError> {
-        let key: BlobKey =
-            layout::quarantined_page(&self.record.source, &self.record.pull_id, number)?;
+    async fn quarantine(&mut self, number: u32, body: &Bytes, reason: String) -> Result<(), IngestError> {
+        let key: BlobKey = layout::quarantined_page(&self.record.source, self.record.pull_id.as_str(), number)?;
         self.storage.blobs.put(&key, compress(body)?).await?;
         self.record.bytes += body.len() as u64;
         tracing::warn!(pull.id = %self.record.pull_id, page = number, reason = %reason, "page quarantined");
@@ -138,21 +133,15 @@ impl Recorder<'_> {
 /// Pulls `source` as `request` says and stores everything received. Returns the finished record: `succeeded` (its
 /// slots start series) or `failed` (a page quarantined, or the source failed; the error is in the record and, when
 /// trying again may help, in the `Err`).
-pub async fn pull(
-    storage: &Storage,
-    source: &Source,
-    request: PullRequest,
-) -> Result<PullRecord, IngestError> {
+pub async fn pull(storage: &Storage, source: &Source, request: PullRequest) -> Result<PullRecord, IngestError> {
     let config = &source.config;
     let (from, to) = match (&source.client, request.range) {
         (SourceClient::Helix(_), _) => {
-            let slot = Slot::containing(request.at, config.slot_length)?;
+            let slot = Slot::containing(Utc::now(), config.slot_length)?;
             (slot.start(), slot.end())
         }
         (SourceClient::History(_), Some(range)) => range,
-        (SourceClient::History(_), None) => {
-            config.schedule.range_at(request.at, config.slot_length)
-        }
+        (SourceClient::History(_), None) => config.schedule.range_at(request.at, config.slot_length),
     };
     if to <= from || to - from > MAX_PULL_RANGE {
         return Err(IngestError::Invalid(format!(
@@ -160,8 +149,8 @@ pub async fn pull(
         )));
     }
     let first_slot = Slot::containing(from, config.slot_length)?;
-    let record = PullRecord {
-        pull_id: uuid::Uuid::now_v7().simple().to_string(),
+    let mut record = PullRecord {
+        pull_id: request.pull_id.unwrap_or_else(PullId::generate),
         source: config.id.clone(),
         trigger: request.trigger,
         from,
@@ -177,7 +166,15 @@ pub async fn pull(
         stop_reason: None,
         error: None,
     };
-    let version = save(storage, &record, 0).await?;
+    let version = match save(storage, &record, 0).await {
+        Ok(version) => version,
+        // The handed-out id was used by an earlier attempt of the same job: this attempt is a pull of its own.
+        Err(IngestError::Meta(MetaError::ConditionFailed)) => {
+            record.pull_id = PullId::generate();
+            save(storage, &record, 0).await?
+        }
+        Err(e) => return Err(e),
+    };
     let mut recorder = Recorder {
         storage,
         record,
@@ -191,9 +188,7 @@ pub async fn pull(
         SourceClient::History(client) => pull_history(&mut recorder, client, from, to).await,
     };
     match result {
-        Ok(()) if recorder.record.quarantined.is_empty() => {
-            recorder.finish(PullStatus::Succeeded).await
-        }
+        Ok(()) if recorder.record.quarantined.is_empty() => recorder.finish(PullStatus::Succeeded).await,
         Ok(()) => recorder.finish(PullStatus::Failed).await,
         Err(error) => {
             recorder.record.error = Some(error.to_string());
@@ -218,11 +213,7 @@ async fn pull_helix(
                     .store_page(page.number, &page.body, records, (slot, slot))
                     .await?;
             }
-            PageResult::Malformed(page) => {
-                recorder
-                    .quarantine(page.number, &page.body, page.reason)
-                    .await?
-            }
+            PageResult::Malformed(page) => recorder.quarantine(page.number, &page.body, page.reason).await?,
         }
     }
     recorder.record.stop_reason = pager.stop_reason().map(|r| stop_reason_name(r).to_owned());
@@ -254,8 +245,7 @@ async fn pull_history(
     while let Some(page) = pager.next_page().await? {
         match page {
             HistoryPage::Page(page) => {
-                let (Some(first), Some(last)) = (page.snapshots.first(), page.snapshots.last())
-                else {
+                let (Some(first), Some(last)) = (page.snapshots.first(), page.snapshots.last()) else {
                     continue;
                 };
                 let range = (first.slot, last.slot);
@@ -264,23 +254,14 @@ async fn pull_history(
                     .iter()
                     .map(|s| (s.streams.len() + s.duplicates + s.rejected.len()) as u64)
                     .sum();
-                recorder
-                    .store_page(page.number, &page.body, records, range)
-                    .await?;
+                recorder.store_page(page.number, &page.body, records, range).await?;
                 for snapshot in &page.snapshots {
-                    if snapshot.slot.start() >= from
-                        && snapshot.slot.start() < to
-                        && !snapshot.streams.is_empty()
-                    {
+                    if snapshot.slot.start() >= from && snapshot.slot.start() < to && !snapshot.streams.is_empty() {
                         *slots.entry(snapshot.slot).or_default() += snapshot.streams.len() as u64;
                     }
                 }
             }
-            HistoryPage::Malformed {
-                number,
-                body,
-                reason,
-            } => {
+            HistoryPage::Malformed { number, body, reason } => {
                 recorder.quarantine(number, &body, reason).await?;
                 break;
             }
@@ -299,16 +280,8 @@ async fn pull_history(
     Ok(())
 }
 
-/// The pull record under `key`, if any.
-pub async fn load(
-    storage: &Storage,
-    source: &SourceId,
-    started_at: DateTime<Utc>,
-    pull_id: &str,
-) -> Result<Option<PullRecord>, IngestError> {
-    let item = storage
-        .meta
-        .get(&keys::raw_pull(source, started_at, pull_id))
-        .await?;
+/// The pull `pull_id` of `source`, if it exists.
+pub async fn load(storage: &Storage, source: &SourceId, pull_id: &PullId) -> Result<Option<PullRecord>, IngestError> {
+    let item = storage.meta.get(&keys::raw_pull(source, pull_id)).await?;
     Ok(item.map(|i| i.decode()).transpose()?)
 }

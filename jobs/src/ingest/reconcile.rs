@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use streamlens_domain::ids::{SeriesId, SourceId};
-use streamlens_domain::pulls::{PullRecord, PullStatus};
+use streamlens_domain::pulls::{PullId, PullRecord, PullStatus};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::{Condition, Item, Query, SortKey, keys};
 use streamlens_domain::time::Slot;
@@ -25,9 +25,7 @@ pub struct Missing {
     /// The slot.
     pub slot: Slot,
     /// The pull holding its data.
-    pub pull_id: String,
-    /// When that pull started (part of its record's key).
-    pub pull_started_at: DateTime<Utc>,
+    pub pull_id: PullId,
 }
 
 /// What one reconciliation found.
@@ -51,7 +49,7 @@ pub async fn reconcile(
         let mut cursor = None;
         loop {
             let query = Query::partition(keys::raw_partition(source))
-                .sort_key(SortKey::AtLeast(keys::time(since)))
+                .sort_key(SortKey::AtLeast(PullId::floor(since)))
                 .limit(200)
                 .after(cursor.take());
             let page = storage.meta.query(&query).await?;
@@ -70,7 +68,6 @@ pub async fn reconcile(
                                     source: source.clone(),
                                     slot,
                                     pull_id: pull.pull_id.clone(),
-                                    pull_started_at: pull.started_at,
                                 });
                             }
                         }
@@ -86,26 +83,16 @@ pub async fn reconcile(
     }
     // Two pulls of one slot: start it once, from the earliest.
     let mut seen = std::collections::HashSet::new();
-    found
-        .missing
-        .retain(|m| seen.insert((m.source.clone(), m.slot)));
+    found.missing.retain(|m| seen.insert((m.source.clone(), m.slot)));
     Ok(found)
 }
 
-async fn mark_abandoned(
-    storage: &Storage,
-    item: &Item,
-    mut pull: PullRecord,
-) -> Result<(), IngestError> {
+async fn mark_abandoned(storage: &Storage, item: &Item, mut pull: PullRecord) -> Result<(), IngestError> {
     pull.status = PullStatus::Failed;
     pull.error = Some("abandoned: the process pulling it stopped".into());
     let mut updated = Item::from_record(record_key(&pull), &pull)?;
     updated.version = item.version;
-    match storage
-        .meta
-        .put(updated, Condition::VersionEquals(item.version))
-        .await
-    {
+    match storage.meta.put(updated, Condition::VersionEquals(item.version)).await {
         // Finished (or marked) by someone else meanwhile: leave it.
         Ok(_) | Err(streamlens_domain::storage::meta::MetaError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use streamlens_domain::ids::{SeriesId, SourceId};
-use streamlens_domain::pulls::{PullRecord, PullStatus};
+use streamlens_domain::pulls::{PullId, PullRecord, PullStatus};
 use streamlens_domain::series::{SeriesData, SeriesRecord, SeriesStatus};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::blob::{BlobKey, layout};
@@ -53,34 +53,26 @@ fn records_of(body: &[u8], slot: Slot, key: &str) -> Result<Vec<serde_json::Valu
     let snapshots = page.snapshots.unwrap_or_default();
     Ok(snapshots
         .into_iter()
-        .filter(|s| {
-            DateTime::parse_from_rfc3339(&s.slot)
-                .is_ok_and(|t| t.with_timezone(&Utc) == slot.start())
-        })
+        .filter(|s| DateTime::parse_from_rfc3339(&s.slot).is_ok_and(|t| t.with_timezone(&Utc) == slot.start()))
         .flat_map(|s| s.streams)
         .collect())
 }
 
-/// Starts the series of `source` for `slot` from the pull `pull_id` (started at `pull_started_at`).
+/// Starts the series of `source` for `slot` from the pull `pull_id`.
 pub async fn start_series(
     storage: &Storage,
     source: &SourceId,
     slot: Slot,
-    pull_started_at: DateTime<Utc>,
-    pull_id: &str,
+    pull_id: &PullId,
 ) -> Result<Started, IngestError> {
     let id = SeriesId::new(source.clone(), slot);
     let series_key = keys::series(&id);
     if storage.meta.get(&series_key).await?.is_some() {
         return Ok(Started::Existing(id));
     }
-    let pull: PullRecord = load(storage, source, pull_started_at, pull_id)
+    let pull: PullRecord = load(storage, source, pull_id)
         .await?
-        .ok_or_else(|| {
-            IngestError::Invalid(format!(
-                "no pull {pull_id} of {source} started at {pull_started_at}"
-            ))
-        })?;
+        .ok_or_else(|| IngestError::Invalid(format!("no pull {pull_id} of {source}")))?;
     if pull.status != PullStatus::Succeeded || !pull.slots.contains(&slot) {
         return Err(IngestError::Invalid(format!(
             "pull {pull_id} ({:?}) has no data for slot {slot}",
@@ -90,11 +82,7 @@ pub async fn start_series(
 
     let mut seen = HashSet::new();
     let mut streams = Vec::new();
-    for page in pull
-        .pages
-        .iter()
-        .filter(|p| p.slots.0 <= slot && slot <= p.slots.1)
-    {
+    for page in pull.pages.iter().filter(|p| p.slots.0 <= slot && slot <= p.slots.1) {
         let key = BlobKey::parse(page.key.clone())?;
         let stored = storage.blobs.get(&key).await?;
         for record in records_of(&decompress(&stored.bytes)?, slot, &page.key)? {
@@ -107,7 +95,7 @@ pub async fn start_series(
     }
     let data = SeriesData {
         series: id.clone(),
-        pull_id: pull_id.to_owned(),
+        pull_id: pull_id.clone(),
         streams,
     };
     let data_key = layout::series_data(&id)?;
@@ -120,14 +108,14 @@ pub async fn start_series(
         source: source.clone(),
         slot,
         status: SeriesStatus::Pending,
-        pull_id: pull_id.to_owned(),
+        pull_id: pull_id.clone(),
         records: data.streams.len() as u64,
         data_key: data_key.to_string(),
         created_at: now,
         updated_at: now,
     };
-    let item = Item::from_record(series_key, &record)?
-        .with_gsi1(keys::series_by_status(SeriesStatus::Pending.as_str(), &id));
+    let item =
+        Item::from_record(series_key, &record)?.with_gsi1(keys::series_by_status(SeriesStatus::Pending.as_str(), &id));
     match storage.meta.put(item, Condition::Absent).await {
         Ok(_) => {
             tracing::debug!(series.id = %id, records = record.records, "series started");
@@ -140,18 +128,8 @@ pub async fn start_series(
 }
 
 /// Reads a series' data.
-pub async fn read_series_data(
-    storage: &Storage,
-    record: &SeriesRecord,
-) -> Result<SeriesData, IngestError> {
-    let blob = storage
-        .blobs
-        .get(&BlobKey::parse(record.data_key.clone())?)
-        .await?;
-    serde_json::from_slice(&decompress(&blob.bytes)?).map_err(|e| {
-        IngestError::Corrupt(format!(
-            "{}: series data does not parse: {e}",
-            record.data_key
-        ))
-    })
+pub async fn read_series_data(storage: &Storage, record: &SeriesRecord) -> Result<SeriesData, IngestError> {
+    let blob = storage.blobs.get(&BlobKey::parse(record.data_key.clone())?).await?;
+    serde_json::from_slice(&decompress(&blob.bytes)?)
+        .map_err(|e| IngestError::Corrupt(format!("{}: series data does not parse: {e}", record.data_key)))
 }

@@ -134,8 +134,7 @@ mod tests {
 
     #[test]
     fn faults_parse_from_toml_with_millisecond_delays() {
-        let faults: Faults =
-            toml::from_str("server_error_rate = 0.5\nslow_page_delay = 250\n").unwrap();
+        let faults: Faults = toml::from_str("server_error_rate = 0.5\nslow_page_delay = 250\n").unwrap();
         assert_eq!(faults.slow_page_delay, Duration::from_millis(250));
         assert!(toml::from_str::<Faults>("nonsense = 1").is_err());
     }

@@ -65,9 +65,7 @@ mod tests {
         let streamed: f64 = GAMES.iter().map(|g| g.streamed_share).sum();
         assert!((watched - 1.0).abs() < 1e-3 && (streamed - 1.0).abs() < 1e-3);
         assert_eq!(GAMES[0].name, "Just Chatting");
-        assert!(
-            GAMES.iter().any(|g| g.name.contains(',')) || GAMES.iter().all(|g| !g.name.is_empty())
-        );
+        assert!(GAMES.iter().any(|g| g.name.contains(',')) || GAMES.iter().all(|g| !g.name.is_empty()));
         assert_eq!(by_id(&GAMES[3].id), Some(&GAMES[3]));
     }
 }

@@ -50,11 +50,7 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
 
 /// `POST /oauth2/token` with `client_id`, `client_secret` and `grant_type=client_credentials`, as query parameters or
 /// a form body.
-pub async fn token(
-    State(sim): State<Arc<Simulator>>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Response {
+pub async fn token(State(sim): State<Arc<Simulator>>, RawQuery(query): RawQuery, body: Bytes) -> Response {
     let params = params(query.as_deref(), &body);
     if one(&params, "grant_type") != Some("client_credentials") {
         return error(StatusCode::BAD_REQUEST, "unsupported grant type");
@@ -92,20 +88,14 @@ fn rate_headers(remaining: u32, reset: i64, limit: u32) -> HeaderMap {
 /// Checks credentials and the rate limit, and applies the request's fault. `Ok` carries the headers to send and
 /// the fault left for the handler (malformed bodies, page shifts).
 async fn guard(sim: &Simulator, headers: &HeaderMap) -> Result<(HeaderMap, Draw), Response> {
-    let client_id = headers
-        .get("client-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let client_id = headers.get("client-id").and_then(|v| v.to_str().ok()).unwrap_or("");
     if client_id.is_empty() {
         return Err(error(StatusCode::UNAUTHORIZED, "Client-Id header required"));
     }
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .unwrap_or("");
     if !sim.token_valid(token, client_id) {
         return Err(error(StatusCode::UNAUTHORIZED, "Invalid OAuth token"));
@@ -124,9 +114,7 @@ async fn guard(sim: &Simulator, headers: &HeaderMap) -> Result<(HeaderMap, Draw)
     match draw {
         Draw::RateLimitBurst => {
             let mut response = error(StatusCode::TOO_MANY_REQUESTS, "");
-            response
-                .headers_mut()
-                .extend(rate_headers(0, now + 1, limit));
+            response.headers_mut().extend(rate_headers(0, now + 1, limit));
             Err(response)
         }
         Draw::ServerError(code) => Err(error(
@@ -135,15 +123,9 @@ async fn guard(sim: &Simulator, headers: &HeaderMap) -> Result<(HeaderMap, Draw)
         )),
         Draw::Slow => {
             tokio::time::sleep(sim.config.faults.slow_page_delay).await;
-            Ok((
-                rate_headers(remaining, now + until_full as i64, limit),
-                Draw::None,
-            ))
+            Ok((rate_headers(remaining, now + until_full as i64, limit), Draw::None))
         }
-        other => Ok((
-            rate_headers(remaining, now + until_full as i64, limit),
-            other,
-        )),
+        other => Ok((rate_headers(remaining, now + until_full as i64, limit), other)),
     }
 }
 
@@ -155,8 +137,7 @@ struct CursorBody {
 }
 
 fn encode_cursor(minute: DateTime<Utc>, offset: usize) -> String {
-    let json = serde_json::to_vec(&json!({ "b": CursorBody { m: minute.timestamp(), o: offset } }))
-        .unwrap_or_default();
+    let json = serde_json::to_vec(&json!({ "b": CursorBody { m: minute.timestamp(), o: offset } })).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
@@ -165,9 +146,7 @@ fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, usize)> {
     struct Wrapper {
         b: CursorBody,
     }
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let wrapper: Wrapper = serde_json::from_slice(&json).ok()?;
     Some((DateTime::from_timestamp(wrapper.b.m, 0)?, wrapper.b.o))
 }
@@ -205,11 +184,7 @@ struct StreamsBody<'a> {
 }
 
 /// `GET /helix/streams`: live streams, most viewers first, `first` (1 to 100, default 20) a page.
-pub async fn streams(
-    State(sim): State<Arc<Simulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+pub async fn streams(State(sim): State<Arc<Simulator>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let (mut out_headers, draw) = match guard(&sim, &headers).await {
         Ok(ok) => ok,
         Err(response) => return response,
@@ -288,11 +263,7 @@ pub async fn streams(
 }
 
 /// `GET /helix/games?id=…&name=…` (up to 100 of each).
-pub async fn games(
-    State(sim): State<Arc<Simulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+pub async fn games(State(sim): State<Arc<Simulator>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let (out_headers, _) = match guard(&sim, &headers).await {
         Ok(ok) => ok,
         Err(response) => return response,
@@ -318,11 +289,7 @@ pub async fn games(
 }
 
 /// `GET /helix/users?id=…&login=…` (up to 100 of each).
-pub async fn users(
-    State(sim): State<Arc<Simulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+pub async fn users(State(sim): State<Arc<Simulator>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let (out_headers, _) = match guard(&sim, &headers).await {
         Ok(ok) => ok,
         Err(response) => return response,
@@ -333,11 +300,10 @@ pub async fn users(
         return error(StatusCode::BAD_REQUEST, "at most 100 ids and logins");
     }
     let world = sim.world();
-    let found = ids.iter().filter_map(|id| world.channel_by_id(id)).chain(
-        logins
-            .iter()
-            .filter_map(|login| world.channel_by_login(login)),
-    );
+    let found = ids
+        .iter()
+        .filter_map(|id| world.channel_by_id(id))
+        .chain(logins.iter().filter_map(|login| world.channel_by_login(login)));
     let data: Vec<_> = found
         .map(|c| {
             let broadcaster_type = match c.popularity {

@@ -37,11 +37,7 @@ struct Snapshot {
 }
 
 /// `GET /v1/snapshots`.
-pub async fn snapshots(
-    State(sim): State<Arc<Simulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+pub async fn snapshots(State(sim): State<Arc<Simulator>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     if let Some(expected) = &sim.config.history_token {
         let given = headers
             .get("authorization")
@@ -63,12 +59,7 @@ pub async fn snapshots(
         _ => {}
     }
     let params = params(query.as_deref(), &[]);
-    let get = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let (from, to) = match (parse_time(get("from"), "from"), parse_time(get("to"), "to")) {
         (Ok(from), Ok(to)) => (from, to),
         (Err(message), _) | (_, Err(message)) => return error(StatusCode::BAD_REQUEST, &message),
@@ -120,8 +111,7 @@ pub async fn snapshots(
         });
         slot += Duration::minutes(1);
     }
-    let cursor = (slot < end).then(|| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(slot.timestamp().to_string())
-    });
+    let cursor =
+        (slot < end).then(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(slot.timestamp().to_string()));
     axum::Json(json!({ "snapshots": snapshots, "cursor": cursor })).into_response()
 }

@@ -140,19 +140,13 @@ impl Simulator {
     /// Everything live at `minute`, most viewers first; cached for the last few minutes asked for.
     pub fn snapshot(&self, minute: DateTime<Utc>) -> Arc<Vec<LiveStream>> {
         {
-            let cache = self
-                .snapshots
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let cache = self.snapshots.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some((_, snapshot)) = cache.iter().find(|(m, _)| *m == minute) {
                 return Arc::clone(snapshot);
             }
         }
         let snapshot = Arc::new(self.world.snapshot(minute));
-        let mut cache = self
-            .snapshots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self.snapshots.lock().unwrap_or_else(PoisonError::into_inner);
         cache.push_back((minute, Arc::clone(&snapshot)));
         while cache.len() > 4 {
             cache.pop_front();
@@ -210,9 +204,7 @@ impl Simulator {
             refreshed: Instant::now(),
         });
         let now = Instant::now();
-        bucket.points = (bucket.points
-            + now.duration_since(bucket.refreshed).as_secs_f64() * per_second)
-            .min(capacity);
+        bucket.points = (bucket.points + now.duration_since(bucket.refreshed).as_secs_f64() * per_second).min(capacity);
         bucket.refreshed = now;
         let allowed = bucket.points >= 1.0;
         if allowed {
@@ -269,10 +261,7 @@ impl Drop for SimulatorHandle {
 }
 
 /// Starts a simulator on `address` (port 0 for any free port) in this process.
-pub async fn spawn(
-    config: SimulatorConfig,
-    address: SocketAddr,
-) -> std::io::Result<SimulatorHandle> {
+pub async fn spawn(config: SimulatorConfig, address: SocketAddr) -> std::io::Result<SimulatorHandle> {
     let listener = TcpListener::bind(address).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let simulator = Arc::new(Simulator::new(config));

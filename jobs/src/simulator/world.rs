@@ -112,8 +112,8 @@ const LANGUAGES: [(&str, f64, i64); 13] = [
 ];
 
 const SYLLABLES: [&str; 24] = [
-    "ka", "zu", "mi", "ro", "lo", "ne", "ta", "vi", "qu", "xo", "shi", "ra", "po", "ge", "lux",
-    "dan", "fy", "tor", "bel", "nix", "ar", "yo", "em", "ko",
+    "ka", "zu", "mi", "ro", "lo", "ne", "ta", "vi", "qu", "xo", "shi", "ra", "po", "ge", "lux", "dan", "fy", "tor",
+    "bel", "nix", "ar", "yo", "em", "ko",
 ];
 
 const TITLES: [&str; 8] = [
@@ -191,15 +191,11 @@ impl World {
         for (r, &i) in order.iter().enumerate() {
             rank[i] = r + 1;
         }
-        let epoch = Utc
-            .with_ymd_and_hms(2012, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default();
+        let epoch = Utc.with_ymd_and_hms(2012, 1, 1, 0, 0, 0).single().unwrap_or_default();
         let channels = (0..n)
             .map(|i| {
                 let h = |salt: u64, k: u64| mix(&[seed, salt, i as u64, k]);
-                let (language, _, utc_offset) =
-                    LANGUAGES[pick(LANGUAGES.iter().map(|l| l.1), unit(h(S_LANG, 0)))];
+                let (language, _, utc_offset) = LANGUAGES[pick(LANGUAGES.iter().map(|l| l.1), unit(h(S_LANG, 0)))];
                 let main = pick(GAMES.iter().map(|g| g.streamed_share), unit(h(S_GAME, 0)));
                 let second = pick(GAMES.iter().map(|g| g.streamed_share), unit(h(S_GAME, 1)));
                 let syllables = 2 + (h(S_NAME, 0) % 3) as usize;
@@ -216,10 +212,7 @@ impl World {
                     .collect();
                 Channel {
                     index: i,
-                    id: format!(
-                        "{}",
-                        100_000_000 + mix(&[seed, S_NAME, i as u64]) % 800_000_000
-                    ),
+                    id: format!("{}", 100_000_000 + mix(&[seed, S_NAME, i as u64]) % 800_000_000),
                     login,
                     display_name,
                     language,
@@ -233,10 +226,7 @@ impl World {
             })
             .collect::<Vec<Channel>>();
         let by_id = channels.iter().map(|c| (c.id.clone(), c.index)).collect();
-        let by_login = channels
-            .iter()
-            .map(|c| (c.login.clone(), c.index))
-            .collect();
+        let by_login = channels.iter().map(|c| (c.login.clone(), c.index)).collect();
         Self {
             config,
             channels,
@@ -320,8 +310,7 @@ impl World {
             _ => channel.games[0],
         };
         let g: &Game = &GAMES[game];
-        let local_hour =
-            ((minute.timestamp() / 60) as f64 / 60.0 + channel.utc_offset as f64).rem_euclid(24.0);
+        let local_hour = ((minute.timestamp() / 60) as f64 / 60.0 + channel.utc_offset as f64).rem_euclid(24.0);
         let diurnal = 0.65 + 0.35 * (std::f64::consts::TAU * (local_hour - 21.0) / 24.0).cos();
         let since = (minute - plan.start).num_minutes() as f64;
         let ramp = 1.0 - (-(since + 1.0) / 15.0).exp();
@@ -338,11 +327,10 @@ impl World {
         let viewers = (channel.popularity * diurnal * ramp * wobble * game_factor)
             .round()
             .max(0.0) as u64;
-        let stream_id = mix(&[self.config.seed, index as u64, plan.day as u64, segment])
-            % 90_000_000_000
-            + 10_000_000_000;
-        let title_pick = (mix(&[self.config.seed, S_TITLE, index as u64, plan.day as u64])
-            % TITLES.len() as u64) as usize;
+        let stream_id =
+            mix(&[self.config.seed, index as u64, plan.day as u64, segment]) % 90_000_000_000 + 10_000_000_000;
+        let title_pick =
+            (mix(&[self.config.seed, S_TITLE, index as u64, plan.day as u64]) % TITLES.len() as u64) as usize;
         Some(LiveStream {
             channel: index,
             stream_id: stream_id.to_string(),
@@ -358,11 +346,7 @@ impl World {
         let mut live: Vec<LiveStream> = (0..self.channels.len())
             .filter_map(|i| self.stream_at(i, minute))
             .collect();
-        live.sort_by(|a, b| {
-            b.viewers
-                .cmp(&a.viewers)
-                .then_with(|| a.stream_id.cmp(&b.stream_id))
-        });
+        live.sort_by(|a, b| b.viewers.cmp(&a.viewers).then_with(|| a.stream_id.cmp(&b.stream_id)));
         live
     }
 }
@@ -396,17 +380,12 @@ mod tests {
             ..WorldConfig::default()
         });
         let ids: std::collections::HashSet<_> = world.channels().iter().map(|c| &c.id).collect();
-        let logins: std::collections::HashSet<_> =
-            world.channels().iter().map(|c| &c.login).collect();
+        let logins: std::collections::HashSet<_> = world.channels().iter().map(|c| &c.login).collect();
         assert_eq!(logins.len(), 10_000);
         // Ids come from a hash; a clash among 10,000 in 800 million is possible but not for this seed.
         assert_eq!(ids.len(), 10_000);
         for c in world.channels() {
-            assert!(
-                streamlens_domain::ids::Login::parse(&c.login).is_ok(),
-                "{}",
-                c.login
-            );
+            assert!(streamlens_domain::ids::Login::parse(&c.login).is_ok(), "{}", c.login);
             assert!(streamlens_domain::ids::ChannelId::parse(&c.id).is_ok());
         }
     }
@@ -416,11 +395,7 @@ mod tests {
         let world = World::new(WorldConfig::default());
         let live = world.snapshot(at("2026-11-26T20:00:00Z"));
         // Roughly a third of the channels are live, most viewers in the head, a long tail of small channels.
-        assert!(
-            live.len() > 300 && live.len() < 1_400,
-            "{} live",
-            live.len()
-        );
+        assert!(live.len() > 300 && live.len() < 1_400, "{} live", live.len());
         let total: u64 = live.iter().map(|s| s.viewers).sum();
         let top10: u64 = live.iter().take(10).map(|s| s.viewers).sum();
         assert!(top10 as f64 > 0.2 * total as f64 && (top10 as f64) < 0.8 * total as f64);
@@ -433,25 +408,14 @@ mod tests {
     fn streams_persist_from_minute_to_minute_with_one_id() {
         let world = World::new(WorldConfig::default());
         let t = at("2026-11-26T20:00:00Z");
-        let now: std::collections::HashMap<_, _> = world
-            .snapshot(t)
-            .into_iter()
-            .map(|s| (s.channel, s))
-            .collect();
+        let now: std::collections::HashMap<_, _> = world.snapshot(t).into_iter().map(|s| (s.channel, s)).collect();
         let next = world.snapshot(t + Duration::minutes(1));
         let continuing = next
             .iter()
-            .filter(|s| {
-                now.get(&s.channel)
-                    .is_some_and(|p| p.stream_id == s.stream_id)
-            })
+            .filter(|s| now.get(&s.channel).is_some_and(|p| p.stream_id == s.stream_id))
             .count();
         assert!(continuing as f64 > 0.95 * now.len() as f64);
-        let started = world
-            .snapshot(t)
-            .into_iter()
-            .filter(|s| s.started_at <= t)
-            .count();
+        let started = world.snapshot(t).into_iter().filter(|s| s.started_at <= t).count();
         assert_eq!(started, now.len());
     }
 
@@ -469,15 +433,11 @@ mod tests {
             for m in 0..1440 {
                 let now = world.stream_at(channel, start + Duration::minutes(m));
                 match (&last, &now) {
-                    (Some(prev), Some(cur))
-                        if prev.stream_id == cur.stream_id && prev.game != cur.game =>
-                    {
+                    (Some(prev), Some(cur)) if prev.stream_id == cur.stream_id && prev.game != cur.game => {
                         switches += 1
                     }
                     (Some(_), None) => offline_since = Some(m),
-                    (None, Some(_)) if offline_since.is_some_and(|o| m - o <= 15) => {
-                        reconnects += 1
-                    }
+                    (None, Some(_)) if offline_since.is_some_and(|o| m - o <= 15) => reconnects += 1,
                     _ => {}
                 }
                 last = now;

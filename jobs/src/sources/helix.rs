@@ -14,9 +14,7 @@ use chrono::{DateTime, Utc};
 use reqwest::RequestBuilder;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use streamlens_domain::helix::{
-    DataPage, HelixGame, HelixStream, HelixUser, RejectedRecord, StreamsPage,
-};
+use streamlens_domain::helix::{DataPage, HelixGame, HelixStream, HelixUser, RejectedRecord, StreamsPage};
 use tokio::sync::Mutex;
 
 use super::http::{self, ApiError, Authorizer, RateGate, RetryPolicy};
@@ -97,8 +95,8 @@ impl AppTokens {
             } => ApiError::Unauthorized(message),
             other => other,
         })?;
-        let answer: TokenAnswer = serde_json::from_slice(&fetched.body)
-            .map_err(|e| ApiError::Malformed(format!("token answer: {e}")))?;
+        let answer: TokenAnswer =
+            serde_json::from_slice(&fetched.body).map_err(|e| ApiError::Malformed(format!("token answer: {e}")))?;
         // Renew when 90 % of the lifetime has passed (Twitch's tokens live about 60 days).
         let lifetime = Duration::from_secs(answer.expires_in);
         Ok(AppToken {
@@ -112,10 +110,7 @@ impl AppTokens {
 impl Authorizer for AppTokens {
     async fn authorize(&self, request: RequestBuilder) -> Result<RequestBuilder, ApiError> {
         let mut current = self.current.lock().await;
-        if current
-            .as_ref()
-            .is_none_or(|t| Instant::now() >= t.renew_at)
-        {
+        if current.as_ref().is_none_or(|t| Instant::now() >= t.renew_at) {
             *current = Some(self.fetch().await?);
             tracing::debug!("fetched a Helix app token");
         }
@@ -123,9 +118,7 @@ impl Authorizer for AppTokens {
             .as_ref()
             .map(|t| t.value.expose_secret().to_owned())
             .unwrap_or_default();
-        Ok(request
-            .header("Client-Id", &self.settings.client_id)
-            .bearer_auth(token))
+        Ok(request.header("Client-Id", &self.settings.client_id).bearer_auth(token))
     }
 
     async fn refresh(&self) -> Result<bool, ApiError> {
@@ -199,17 +192,13 @@ impl HelixClient {
         self.lookup("/users", ids).await
     }
 
-    async fn lookup<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        ids: &[String],
-    ) -> Result<Vec<T>, ApiError> {
+    async fn lookup<T: serde::de::DeserializeOwned>(&self, path: &str, ids: &[String]) -> Result<Vec<T>, ApiError> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(100) {
             let query: Vec<(&str, &str)> = chunk.iter().map(|id| ("id", id.as_str())).collect();
             let fetched = self.get(path, &query).await?;
-            let page: DataPage<T> = serde_json::from_slice(&fetched.body)
-                .map_err(|e| ApiError::Malformed(format!("{path}: {e}")))?;
+            let page: DataPage<T> =
+                serde_json::from_slice(&fetched.body).map_err(|e| ApiError::Malformed(format!("{path}: {e}")))?;
             found.extend(page.data);
         }
         Ok(found)

@@ -193,19 +193,15 @@ impl HistoryPager<'_> {
         };
         let mut snapshots = Vec::with_capacity(envelope.snapshots.len());
         for raw in envelope.snapshots {
-            let slot = DateTime::parse_from_rfc3339(&raw.slot).ok().and_then(|t| {
-                Slot::new(t.with_timezone(&Utc), self.client.settings.slot_length).ok()
-            });
+            let slot = DateTime::parse_from_rfc3339(&raw.slot)
+                .ok()
+                .and_then(|t| Slot::new(t.with_timezone(&Utc), self.client.settings.slot_length).ok());
             let Some(slot) = slot else {
                 self.done = true;
-                return malformed(format!(
-                    "slot {:?} is not a slot start of this source",
-                    raw.slot
-                ));
+                return malformed(format!("slot {:?} is not a slot start of this source", raw.slot));
             };
             let mut seen = HashSet::with_capacity(raw.streams.len());
-            let (mut streams, mut rejected, mut duplicates) =
-                (Vec::with_capacity(raw.streams.len()), Vec::new(), 0);
+            let (mut streams, mut rejected, mut duplicates) = (Vec::with_capacity(raw.streams.len()), Vec::new(), 0);
             for (index, value) in raw.streams.into_iter().enumerate() {
                 match serde_path_to_error::deserialize::<_, HelixStream>(&value) {
                     Ok(stream) if seen.insert(stream.id.clone()) => streams.push(stream),
@@ -228,10 +224,7 @@ impl HistoryPager<'_> {
             None => self.done = true,
             Some(cursor) if !self.seen_cursors.insert(cursor.clone()) => {
                 self.done = true;
-                tracing::warn!(
-                    page = number,
-                    "history endpoint repeated a cursor; stopping"
-                );
+                tracing::warn!(page = number, "history endpoint repeated a cursor; stopping");
             }
             Some(cursor) => self.cursor = Some(cursor),
         }

@@ -126,13 +126,7 @@ pub struct RateGate {
 
 /// Reads `Ratelimit-Reset` (Unix seconds) as a time.
 fn reset_of(headers: &HeaderMap) -> Option<SystemTime> {
-    let secs: u64 = headers
-        .get("ratelimit-reset")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let secs: u64 = headers.get("ratelimit-reset")?.to_str().ok()?.trim().parse().ok()?;
     Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
@@ -198,10 +192,7 @@ pub async fn send(
             });
         }
         if !wait.is_zero() {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "waiting for the rate limit to reset"
-            );
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for the rate limit to reset");
             tokio::time::sleep(wait).await;
         }
         let request = auth.authorize(build()).await?;
@@ -260,13 +251,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     reset_of(headers)
         .map(|reset| reset.duration_since(SystemTime::now()).unwrap_or_default())
         .or_else(|| {
-            let secs = headers
-                .get("retry-after")?
-                .to_str()
-                .ok()?
-                .trim()
-                .parse::<u64>()
-                .ok()?;
+            let secs = headers.get("retry-after")?.to_str().ok()?.trim().parse::<u64>().ok()?;
             Some(Duration::from_secs(secs))
         })
 }
@@ -296,11 +281,7 @@ mod tests {
         let gate = RateGate::default();
         assert_eq!(gate.wait(), Duration::ZERO);
         let mut headers = HeaderMap::new();
-        let reset = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + 2;
+        let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 2;
         headers.insert("ratelimit-remaining", "0".parse().unwrap());
         headers.insert("ratelimit-reset", reset.to_string().parse().unwrap());
         gate.record(&headers);

@@ -58,10 +58,7 @@ pub enum SourcesError {
 impl Sources {
     /// Builds a client for each source, starting the in-process simulator if a `simulator` source has no
     /// `base_url`.
-    pub async fn start(
-        configs: &[SourceConfig],
-        simulator: SimulatorSettings,
-    ) -> Result<Self, SourcesError> {
+    pub async fn start(configs: &[SourceConfig], simulator: SimulatorSettings) -> Result<Self, SourcesError> {
         let defaults = SimulatorConfig::default();
         let needs_simulator = configs
             .iter()
@@ -99,14 +96,10 @@ impl Sources {
                         }
                         (SourceKind::Simulator, Some(base), _) => (
                             format!("{base}/helix"),
-                            config
-                                .token_url
-                                .clone()
-                                .unwrap_or(format!("{base}/oauth2/token")),
+                            config.token_url.clone().unwrap_or(format!("{base}/oauth2/token")),
                         ),
                         (_, base, _) => (
-                            base.clone()
-                                .unwrap_or_else(|| "https://api.twitch.tv/helix".into()),
+                            base.clone().unwrap_or_else(|| "https://api.twitch.tv/helix".into()),
                             config
                                 .token_url
                                 .clone()
@@ -115,13 +108,11 @@ impl Sources {
                     };
                     let (client_id, client_secret) = match config.kind {
                         SourceKind::Simulator => (
+                            config.client_id.clone().unwrap_or(defaults.client_id.clone()),
                             config
-                                .client_id
+                                .client_secret
                                 .clone()
-                                .unwrap_or(defaults.client_id.clone()),
-                            config.client_secret.clone().unwrap_or_else(|| {
-                                SecretString::from(defaults.client_secret.clone())
-                            }),
+                                .unwrap_or_else(|| SecretString::from(defaults.client_secret.clone())),
                         ),
                         _ => (
                             config.client_id.clone().unwrap_or_default(),

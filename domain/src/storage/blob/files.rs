@@ -16,9 +16,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-use super::{
-    Blob, BlobError, BlobKey, BlobMeta, BlobStore, Checksum, ListEntry, ListPage, check_list_args,
-};
+use super::{Blob, BlobError, BlobKey, BlobMeta, BlobStore, Checksum, ListEntry, ListPage, check_list_args};
 
 const MAGIC: &[u8; 8] = b"SLBLOB1\0";
 const HEADER_LEN: u64 = 48;
@@ -36,9 +34,7 @@ impl FileBlobStore {
     /// Opens (creating if needed) the store rooted at `root`, and removes temp files left by dead writers.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
         let root = root.into();
-        let store = Self {
-            root: Arc::new(root),
-        };
+        let store = Self { root: Arc::new(root) };
         let tmp = store.root.join(TMP_DIR);
         blocking("open", move || {
             fs::create_dir_all(&tmp)?;
@@ -47,12 +43,7 @@ impl FileBlobStore {
                 let stale = entry
                     .metadata()
                     .and_then(|m| m.modified())
-                    .map(|modified| {
-                        SystemTime::now()
-                            .duration_since(modified)
-                            .unwrap_or_default()
-                            > STALE_TMP
-                    })
+                    .map(|modified| SystemTime::now().duration_since(modified).unwrap_or_default() > STALE_TMP)
                     .unwrap_or(false);
                 if stale {
                     // Another process may remove it first; either way it is gone.
@@ -94,23 +85,16 @@ impl From<io::Error> for BlobError {
 
 /// Whether an I/O error means "no such file" (including a path through a file, `a/b` when `a` is an object).
 fn is_missing(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    )
+    matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
 }
 
 fn modified_of(meta: &fs::Metadata) -> DateTime<Utc> {
-    meta.modified()
-        .map(DateTime::<Utc>::from)
-        .unwrap_or_default()
+    meta.modified().map(DateTime::<Utc>::from).unwrap_or_default()
 }
 
 fn write_atomic(root: &Path, key: &BlobKey, bytes: &[u8]) -> Result<BlobMeta, BlobError> {
     let checksum = Checksum::of(bytes);
-    let tmp_path = root
-        .join(TMP_DIR)
-        .join(uuid::Uuid::new_v4().simple().to_string());
+    let tmp_path = root.join(TMP_DIR).join(uuid::Uuid::new_v4().simple().to_string());
     let mut header = Vec::with_capacity(HEADER_LEN as usize);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&checksum.0);
@@ -341,12 +325,7 @@ impl BlobStore for FileBlobStore {
         .await
     }
 
-    async fn list(
-        &self,
-        prefix: &str,
-        start_after: Option<&str>,
-        limit: usize,
-    ) -> Result<ListPage, BlobError> {
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<ListPage, BlobError> {
         let limit = check_list_args(prefix, start_after, limit)?;
         let root = Arc::clone(&self.root);
         let prefix = prefix.to_owned();
@@ -361,9 +340,7 @@ impl BlobStore for FileBlobStore {
             walk(&dir, &key_base, &prefix, &after, limit + 1, &mut entries)?;
             let more = entries.len() > limit;
             entries.truncate(limit);
-            let next = more
-                .then(|| entries.last().map(|e| e.key.to_string()))
-                .flatten();
+            let next = more.then(|| entries.last().map(|e| e.key.to_string())).flatten();
             Ok(ListPage { entries, next })
         })
         .await
@@ -432,10 +409,7 @@ mod tests {
     async fn a_flipped_byte_on_disk_is_reported_as_corrupt() {
         let (_dir, store) = store().await;
         let key = BlobKey::parse("raw/a").unwrap();
-        store
-            .put(&key, Bytes::from_static(b"hello world"))
-            .await
-            .unwrap();
+        store.put(&key, Bytes::from_static(b"hello world")).await.unwrap();
         let path = store.path_of(&key);
         let mut raw = fs::read(&path).unwrap();
         let last = raw.len() - 1;
@@ -453,15 +427,9 @@ mod tests {
         let path = store.path_of(&key);
         let raw = fs::read(&path).unwrap();
         fs::write(&path, &raw[..500]).unwrap();
-        assert!(matches!(
-            store.get(&key).await,
-            Err(BlobError::Corrupt { .. })
-        ));
+        assert!(matches!(store.get(&key).await, Err(BlobError::Corrupt { .. })));
         fs::write(&path, &raw[..10]).unwrap();
-        assert!(matches!(
-            store.get(&key).await,
-            Err(BlobError::Corrupt { .. })
-        ));
+        assert!(matches!(store.get(&key).await, Err(BlobError::Corrupt { .. })));
     }
 
     #[tokio::test]
@@ -470,10 +438,7 @@ mod tests {
         fs::create_dir_all(store.root().join("raw")).unwrap();
         fs::write(store.root().join("raw/notes.txt"), vec![b'x'; 100]).unwrap();
         let key = BlobKey::parse("raw/notes.txt").unwrap();
-        assert!(matches!(
-            store.get(&key).await,
-            Err(BlobError::Corrupt { .. })
-        ));
+        assert!(matches!(store.get(&key).await, Err(BlobError::Corrupt { .. })));
     }
 
     #[tokio::test]

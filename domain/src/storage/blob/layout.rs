@@ -12,44 +12,23 @@ use crate::ids::{SeriesId, SourceId};
 use crate::time::Slot;
 
 /// A page of a pull as received.
-pub fn raw_page(
-    source: &SourceId,
-    first_slot: Slot,
-    pull_id: &str,
-    number: u32,
-) -> Result<BlobKey, BlobError> {
-    BlobKey::parse(format!(
-        "raw/{source}/{first_slot}/{pull_id}/page-{number:04}.json.zst"
-    ))
+pub fn raw_page(source: &SourceId, first_slot: Slot, pull_id: &str, number: u32) -> Result<BlobKey, BlobError> {
+    BlobKey::parse(format!("raw/{source}/{first_slot}/{pull_id}/page-{number:04}.json.zst"))
 }
 
 /// A page that could not be read.
-pub fn quarantined_page(
-    source: &SourceId,
-    pull_id: &str,
-    number: u32,
-) -> Result<BlobKey, BlobError> {
-    BlobKey::parse(format!(
-        "quarantine/{source}/{pull_id}/page-{number:04}.json.zst"
-    ))
+pub fn quarantined_page(source: &SourceId, pull_id: &str, number: u32) -> Result<BlobKey, BlobError> {
+    BlobKey::parse(format!("quarantine/{source}/{pull_id}/page-{number:04}.json.zst"))
 }
 
 /// A series' data.
 pub fn series_data(series: &SeriesId) -> Result<BlobKey, BlobError> {
-    BlobKey::parse(format!(
-        "series/{}/{}/streams.json.zst",
-        series.source(),
-        series.slot()
-    ))
+    BlobKey::parse(format!("series/{}/{}/streams.json.zst", series.source(), series.slot()))
 }
 
 /// A pipeline step's output for a series.
 pub fn clean_output(series: &SeriesId, step: &str) -> Result<BlobKey, BlobError> {
-    BlobKey::parse(format!(
-        "clean/{}/{}/{step}.json.zst",
-        series.source(),
-        series.slot()
-    ))
+    BlobKey::parse(format!("clean/{}/{}/{step}.json.zst", series.source(), series.slot()))
 }
 
 #[cfg(test)]

@@ -63,10 +63,7 @@ pub enum BlobError {
 }
 
 impl BlobError {
-    pub(crate) fn backend(
-        op: &'static str,
-        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
+    pub(crate) fn backend(op: &'static str, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Backend {
             op,
             cause: cause.into(),
@@ -126,9 +123,7 @@ pub(crate) fn check_path(path: &str, is_prefix: bool) -> Result<(), BlobError> {
         return Err(invalid("is longer than 900 bytes"));
     }
     if path.chars().any(|c| c.is_control() || c == '\\') {
-        return Err(invalid(
-            "must not contain control characters or backslashes",
-        ));
+        return Err(invalid("must not contain control characters or backslashes"));
     }
     let segments: Vec<&str> = path.split('/').collect();
     let last = segments.len() - 1;
@@ -239,12 +234,7 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// Up to `limit` (1 to [`MAX_LIST_LIMIT`]; larger values are capped) keys starting with `prefix`, in byte order,
     /// after `start_after` when given.
-    async fn list(
-        &self,
-        prefix: &str,
-        start_after: Option<&str>,
-        limit: usize,
-    ) -> Result<ListPage, BlobError>;
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<ListPage, BlobError>;
 
     /// Copies the object under `from` to `to`, checksum included; `NotFound` if `from` does not exist.
     async fn copy(&self, from: &BlobKey, to: &BlobKey) -> Result<BlobMeta, BlobError>;
@@ -259,19 +249,13 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 }
 
 /// Validates the arguments of [`BlobStore::list`] the same way for every adapter; returns the capped limit.
-pub(crate) fn check_list_args(
-    prefix: &str,
-    start_after: Option<&str>,
-    limit: usize,
-) -> Result<usize, BlobError> {
+pub(crate) fn check_list_args(prefix: &str, start_after: Option<&str>, limit: usize) -> Result<usize, BlobError> {
     check_path(prefix, true)?;
     if let Some(after) = start_after {
         check_path(after, false)?;
     }
     if limit == 0 {
-        return Err(BlobError::InvalidArgument(
-            "list limit must be at least 1".into(),
-        ));
+        return Err(BlobError::InvalidArgument("list limit must be at least 1".into()));
     }
     Ok(limit.min(MAX_LIST_LIMIT))
 }

@@ -14,9 +14,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::{
-    Blob, BlobError, BlobKey, BlobMeta, BlobStore, Checksum, ListEntry, ListPage, check_list_args,
-};
+use super::{Blob, BlobError, BlobKey, BlobMeta, BlobStore, Checksum, ListEntry, ListPage, check_list_args};
 use crate::storage::aws::to_chrono;
 
 /// The user-metadata name the checksum is kept under.
@@ -77,23 +75,14 @@ impl S3BlobStore {
                 if let Some(region) = region.filter(|r| r != "us-east-1") {
                     request = request.create_bucket_configuration(
                         aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
-                                region.as_str(),
-                            ))
+                            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
                             .build(),
                     );
                 }
                 match request.send().await {
                     Ok(_) => Ok(()),
                     // Another process created it first.
-                    Err(err)
-                        if matches!(
-                            err.code(),
-                            Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")
-                        ) =>
-                    {
-                        Ok(())
-                    }
+                    Err(err) if matches!(err.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
                     Err(err) => Err(BlobError::backend("create bucket", sdk_error(err))),
                 }
             }
@@ -142,10 +131,8 @@ impl S3BlobStore {
 fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     match err {
         SdkError::ServiceError(service) => {
-            matches!(
-                service.err().code(),
-                Some("NotFound" | "NoSuchKey" | "NoSuchBucket")
-            ) || service.raw().status().as_u16() == 404
+            matches!(service.err().code(), Some("NotFound" | "NoSuchKey" | "NoSuchBucket"))
+                || service.raw().status().as_u16() == 404
         }
         _ => false,
     }
@@ -200,12 +187,7 @@ impl BlobStore for S3BlobStore {
                     BlobError::backend("get", sdk_error(e))
                 }
             })?;
-        let meta = self.meta_from(
-            key,
-            output.content_length(),
-            output.last_modified(),
-            output.metadata(),
-        )?;
+        let meta = self.meta_from(key, output.content_length(), output.last_modified(), output.metadata())?;
         let bytes = output
             .body
             .collect()
@@ -216,10 +198,7 @@ impl BlobStore for S3BlobStore {
         if actual != meta.checksum {
             return Err(BlobError::Corrupt {
                 key: key.to_string(),
-                reason: format!(
-                    "checksum {actual} does not match the recorded {}",
-                    meta.checksum
-                ),
+                reason: format!("checksum {actual} does not match the recorded {}", meta.checksum),
             });
         }
         Ok(Blob {
@@ -251,12 +230,7 @@ impl BlobStore for S3BlobStore {
         }
     }
 
-    async fn list(
-        &self,
-        prefix: &str,
-        start_after: Option<&str>,
-        limit: usize,
-    ) -> Result<ListPage, BlobError> {
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<ListPage, BlobError> {
         let limit = check_list_args(prefix, start_after, limit)?;
         let mut request = self
             .client
@@ -282,10 +256,7 @@ impl BlobStore for S3BlobStore {
             };
             entries.push(ListEntry {
                 key,
-                size: object
-                    .size()
-                    .and_then(|s| u64::try_from(s).ok())
-                    .unwrap_or(0),
+                size: object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                 modified: object.last_modified().map(to_chrono).unwrap_or_default(),
             });
         }
@@ -324,9 +295,7 @@ impl BlobStore for S3BlobStore {
                     BlobError::backend("copy", sdk_error(e))
                 }
             })?;
-        self.head(to)
-            .await?
-            .ok_or_else(|| BlobError::NotFound(to.to_string()))
+        self.head(to).await?.ok_or_else(|| BlobError::NotFound(to.to_string()))
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {

@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 use super::MetaError;
 
 /// Attribute names the store uses itself; an item's own attributes may not use them.
-pub const RESERVED_ATTRIBUTES: [&str; 6] =
-    ["pk", "sk", "gsi1pk", "gsi1sk", "version", "expires_at"];
+pub const RESERVED_ATTRIBUTES: [&str; 6] = ["pk", "sk", "gsi1pk", "gsi1sk", "version", "expires_at"];
 
 /// Largest partition key, in bytes (DynamoDB's limit).
 pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
@@ -93,9 +92,7 @@ impl Item {
             Ok(_) => Err(MetaError::InvalidItem(
                 "a record must serialize to a JSON object".into(),
             )),
-            Err(e) => Err(MetaError::InvalidItem(format!(
-                "record does not serialize: {e}"
-            ))),
+            Err(e) => Err(MetaError::InvalidItem(format!("record does not serialize: {e}"))),
         }
     }
 
@@ -119,12 +116,8 @@ impl Item {
 
     /// Reads the attributes back into a record.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, MetaError> {
-        T::deserialize(Value::Object(self.attrs.clone())).map_err(|e| {
-            MetaError::InvalidItem(format!(
-                "item {}/{} does not decode: {e}",
-                self.key.pk, self.key.sk
-            ))
-        })
+        T::deserialize(Value::Object(self.attrs.clone()))
+            .map_err(|e| MetaError::InvalidItem(format!("item {}/{} does not decode: {e}", self.key.pk, self.key.sk)))
     }
 }
 
@@ -158,14 +151,10 @@ pub(crate) fn check_key_parts(what: &str, value: &str, max: usize) -> Result<(),
         return Err(MetaError::InvalidItem(format!("{what} must not be empty")));
     }
     if value.len() > max {
-        return Err(MetaError::InvalidItem(format!(
-            "{what} is longer than {max} bytes"
-        )));
+        return Err(MetaError::InvalidItem(format!("{what} is longer than {max} bytes")));
     }
     if value.contains('\0') {
-        return Err(MetaError::InvalidItem(format!(
-            "{what} must not contain NUL"
-        )));
+        return Err(MetaError::InvalidItem(format!("{what} must not contain NUL")));
     }
     Ok(())
 }
@@ -240,9 +229,7 @@ mod tests {
         let item = Item::new(Key::new("a", "b")).with("blob", "x".repeat(MAX_ITEM_BYTES));
         assert!(check_item(&item).is_err());
         assert!(check_item(&Item::new(Key::new("", "b"))).is_err());
-        assert!(
-            check_item(&Item::new(Key::new("a", "b")).with_gsi1(IndexKey::new("x", ""))).is_err()
-        );
+        assert!(check_item(&Item::new(Key::new("a", "b")).with_gsi1(IndexKey::new("x", ""))).is_err());
         assert!(check_item(&Item::new(Key::new("a", "b")).with("ok", 1)).is_ok());
     }
 }

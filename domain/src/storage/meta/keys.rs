@@ -20,7 +20,7 @@
 //! | rankings for a period, by metric, filtered | query, limit | `RANK#{entity}#{metric}#{period}#{filter}` | `{rank:06}` |
 //! | a series with its run history | query | `SERIES#{series id}` | `META`, `RUN#{run}`, `RUN#{run}#STEP#{step}` |
 //! | series by status and time | query gsi1, between | `SERIES#{status}` (gsi1) | `{slot start}#{source}` (gsi1) |
-//! | raw pulls of a source by time | query, between | `RAW#{source}` | `{started at}#{pull id}` |
+//! | raw pulls of a source by time | query, between | `RAW#{source}` | `{pull id}` (UUID v7: time-ordered) |
 //! | dead-lettered jobs | query | `DEAD#{queue}` | `{failed at}#{job id}` |
 //! | a user; a user's groups | get; query begins_with `GROUP#` | `USER#{login}` | `PROFILE`; `GROUP#{group}` |
 //! | all users | query gsi1 | `USERS` (gsi1) | `{login}` (gsi1) |
@@ -36,6 +36,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{IndexKey, Key};
 use crate::ids::{ChannelId, GameId, Language, Login, SeriesId, SourceId};
+use crate::pulls::PullId;
 use crate::time::{Period, PeriodKind, Slot};
 
 /// A number padded to 20 digits, so it sorts numerically as text.
@@ -70,18 +71,12 @@ fn initial(login: &Login) -> char {
 
 /// A channel's entry in the name-prefix lookup.
 pub fn channel_by_name(login: &Login, id: &ChannelId) -> Key {
-    Key::new(
-        format!("CHANNELS#NAME#{}", initial(login)),
-        format!("{login}#{id}"),
-    )
+    Key::new(format!("CHANNELS#NAME#{}", initial(login)), format!("{login}#{id}"))
 }
 
 /// The partition and sort-key prefix to query for channels whose login starts with `prefix` (lowercase).
 pub fn channels_by_name_prefix(prefix: &Login) -> (String, String) {
-    (
-        format!("CHANNELS#NAME#{}", initial(prefix)),
-        prefix.to_string(),
-    )
+    (format!("CHANNELS#NAME#{}", initial(prefix)), prefix.to_string())
 }
 
 /// A channel's entry in the by-language lookup.
@@ -116,10 +111,7 @@ pub fn channel_minutes(id: &ChannelId) -> String {
 
 /// The index key that lists a slot's live channels, most viewers first.
 pub fn live_entry(source: &SourceId, slot: Slot, viewers: u64, id: &ChannelId) -> IndexKey {
-    IndexKey::new(
-        live_partition(source, slot),
-        format!("{}#{id}", descending(viewers)),
-    )
+    IndexKey::new(live_partition(source, slot), format!("{}#{id}", descending(viewers)))
 }
 
 /// The index partition of the channels live in a slot.
@@ -197,12 +189,7 @@ pub enum RankingFilter<'a> {
 }
 
 /// The partition of one ranking; its sort keys are ranks, so the top N is a query with a limit.
-pub fn ranking_partition(
-    ranked: Ranked,
-    metric: RankingMetric,
-    period: Period,
-    filter: RankingFilter<'_>,
-) -> String {
+pub fn ranking_partition(ranked: Ranked, metric: RankingMetric, period: Period, filter: RankingFilter<'_>) -> String {
     let ranked = match ranked {
         Ranked::Channel => "CHANNEL",
         Ranked::Game => "GAME",
@@ -262,24 +249,19 @@ pub fn series_status_partition(status: &str) -> String {
 }
 
 /// One pull of a source.
-pub fn raw_pull(source: &SourceId, started_at: DateTime<Utc>, pull_id: &str) -> Key {
-    Key::new(
-        raw_partition(source),
-        format!("{}#{pull_id}", time(started_at)),
-    )
+pub fn raw_pull(source: &SourceId, pull_id: &PullId) -> Key {
+    Key::new(raw_partition(source), pull_id.as_str())
 }
 
-/// The partition of a source's pulls; sort keys start with the pull's start time.
+/// The partition of a source's pulls; sort keys are pull ids, which sort in time order ([`PullId::floor`] bounds a
+/// time range).
 pub fn raw_partition(source: &SourceId) -> String {
     format!("RAW#{source}")
 }
 
 /// A dead-lettered job.
 pub fn dead_job(queue: &str, failed_at: DateTime<Utc>, job_id: &str) -> Key {
-    Key::new(
-        format!("DEAD#{queue}"),
-        format!("{}#{job_id}", time(failed_at)),
-    )
+    Key::new(format!("DEAD#{queue}"), format!("{}#{job_id}", time(failed_at)))
 }
 
 /// A user's profile (password hash, role, disabled flag), indexed in the list of users.
@@ -342,10 +324,7 @@ mod tests {
         let day: Period = "2026-11-26".parse().unwrap();
 
         assert_eq!(channel(&id), Key::new("CHANNEL#51496027", "PROFILE"));
-        assert_eq!(
-            channel_login(&login),
-            Key::new("LOGIN#loltyler1", "CHANNEL")
-        );
+        assert_eq!(channel_login(&login), Key::new("LOGIN#loltyler1", "CHANNEL"));
         assert_eq!(
             channel_by_name(&login, &id),
             Key::new("CHANNELS#NAME#l", "loltyler1#51496027")
@@ -354,10 +333,7 @@ mod tests {
             channels_by_name_prefix(&Login::parse("lol").unwrap()),
             ("CHANNELS#NAME#l".into(), "lol".into())
         );
-        assert_eq!(
-            channel_by_game(&game, &login, &id).pk,
-            "CHANNELS#GAME#21779"
-        );
+        assert_eq!(channel_by_game(&game, &login, &id).pk, "CHANNELS#GAME#21779");
         assert_eq!(channel_by_language(&en, &login, &id).pk, "CHANNELS#LANG#en");
         assert_eq!(
             channel_minute(&id, slot),
@@ -391,14 +367,9 @@ mod tests {
             series_by_status("ready", &series_id),
             IndexKey::new("SERIES#ready", "2026-11-26T11:27:00.000Z#simulator")
         );
-        assert_eq!(
-            series_run_step(&series_id, "r1", "prepare").sk,
-            "RUN#r1#STEP#prepare"
-        );
-        assert_eq!(
-            raw_pull(&source, slot.start(), "p1").sk,
-            "2026-11-26T11:27:00.000Z#p1"
-        );
+        assert_eq!(series_run_step(&series_id, "r1", "prepare").sk, "RUN#r1#STEP#prepare");
+        let pull = PullId::parse("0190f0f0f0f07000800000000000abcd").unwrap();
+        assert_eq!(raw_pull(&source, &pull), Key::new("RAW#simulator", pull.as_str()));
         assert_eq!(user("ada").0.pk, "USER#ada");
         assert_eq!(membership("ada", "ops").1.pk, "GROUP#ops#MEMBERS");
     }

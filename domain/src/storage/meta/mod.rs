@@ -33,9 +33,7 @@ pub const BATCH_CHUNK: usize = 25;
 pub enum MetaError {
     /// The write's condition did not hold (the item exists, is missing, or has another version): someone else wrote
     /// first. Read again and retry, or give up.
-    #[error(
-        "condition failed: the item was changed by another writer, or is not in the expected state"
-    )]
+    #[error("condition failed: the item was changed by another writer, or is not in the expected state")]
     ConditionFailed,
     /// The item, key or update breaks the store's rules.
     #[error("invalid item: {0}")]
@@ -57,10 +55,7 @@ pub enum MetaError {
 }
 
 impl MetaError {
-    pub(crate) fn backend(
-        op: &'static str,
-        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
+    pub(crate) fn backend(op: &'static str, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Backend {
             op,
             cause: cause.into(),
@@ -137,11 +132,7 @@ impl Update {
             )));
         }
         if let Some(Some(index)) = &self.gsi1 {
-            item::check_key_parts(
-                "gsi1 partition key",
-                &index.pk,
-                item::MAX_PARTITION_KEY_BYTES,
-            )?;
+            item::check_key_parts("gsi1 partition key", &index.pk, item::MAX_PARTITION_KEY_BYTES)?;
             item::check_key_parts("gsi1 sort key", &index.sk, item::MAX_SORT_KEY_BYTES)?;
         }
         Ok(())
@@ -180,12 +171,7 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
 
     /// Applies `update` to the item under `key` if `condition` holds, creating it when missing; returns the item as
     /// stored.
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, MetaError>;
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, MetaError>;
 
     /// Removes the item under `key` if `condition` holds. Removing a missing item with no condition succeeds.
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), MetaError>;
@@ -238,10 +224,7 @@ mod tests {
         ];
         let kept = dedupe_batch(ops).unwrap();
         assert_eq!(kept.len(), 2);
-        assert_eq!(
-            kept[0],
-            WriteOp::Put(Item::new(Key::new("a", "2")).with("n", 2))
-        );
+        assert_eq!(kept[0], WriteOp::Put(Item::new(Key::new("a", "2")).with("n", 2)));
         assert_eq!(kept[1], WriteOp::Delete(Key::new("a", "1")));
     }
 

@@ -207,12 +207,8 @@ impl Query {
             return invalid("limit must be between 1 and 1000");
         }
         match &self.sort_key {
-            SortKey::Between(low, high) if low > high => {
-                invalid("between: the lower bound is above the upper bound")
-            }
-            SortKey::BeginsWith(p) if p.is_empty() => {
-                invalid("begins_with needs a non-empty prefix")
-            }
+            SortKey::Between(low, high) if low > high => invalid("between: the lower bound is above the upper bound"),
+            SortKey::BeginsWith(p) if p.is_empty() => invalid("begins_with needs a non-empty prefix"),
             _ => Ok(()),
         }
     }
@@ -289,11 +285,7 @@ mod tests {
                 .position(&Query::partition("P"))
                 .is_err()
         );
-        assert!(
-            Cursor::from_token("e30")
-                .position(&Query::partition("P"))
-                .is_err()
-        );
+        assert!(Cursor::from_token("e30").position(&Query::partition("P")).is_err());
     }
 
     #[test]

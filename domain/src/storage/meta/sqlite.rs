@@ -16,16 +16,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 
 use super::item::{check_item, check_key};
 use super::query::{Bound, Position, prefix_upper_bound};
 use super::{
-    Condition, Index, IndexKey, Item, Key, MetaError, MetaStore, Order, Page, Query, Update,
-    WriteOp, dedupe_batch,
+    Condition, Index, IndexKey, Item, Key, MetaError, MetaStore, Order, Page, Query, Update, WriteOp, dedupe_batch,
 };
 
 /// The schema version this code writes; `PRAGMA user_version` holds the file's.
@@ -56,15 +53,7 @@ const ROWS_PER_INSERT: usize = 500;
 /// holding the write lock for about 150 ms at most.
 const OPS_PER_TRANSACTION: usize = 10_000;
 
-type Row = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    String,
-);
+type Row = (String, String, Option<String>, Option<String>, i64, Option<i64>, String);
 
 /// The metadata store in one SQLite file.
 #[derive(Debug, Clone)]
@@ -82,9 +71,9 @@ impl SqliteMetaStore {
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, MetaError> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| {
-                MetaError::backend("open", format!("cannot create {}: {e}", parent.display()))
-            })?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| MetaError::backend("open", format!("cannot create {}: {e}", parent.display())))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(backend("open"))?
@@ -101,9 +90,7 @@ impl SqliteMetaStore {
             .max_connections(8)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                MetaError::backend("open", format!("cannot open {}: {e}", path.display()))
-            })?;
+            .map_err(|e| MetaError::backend("open", format!("cannot open {}: {e}", path.display())))?;
 
         let found: i64 = sqlx::query_scalar("PRAGMA user_version")
             .fetch_one(&pool)
@@ -111,10 +98,7 @@ impl SqliteMetaStore {
             .map_err(backend("open"))?;
         match found {
             0 => {
-                let mut tx = pool
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(backend("migrate"))?;
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend("migrate"))?;
                 sqlx::raw_sql(SCHEMA)
                     .execute(&mut *tx)
                     .await
@@ -151,9 +135,8 @@ fn attrs_json(attrs: &Map<String, Value>) -> Result<String, MetaError> {
 
 fn from_row(row: Row) -> Result<Item, MetaError> {
     let (pk, sk, gsi1pk, gsi1sk, version, expires_at, attrs) = row;
-    let attrs: Map<String, Value> = serde_json::from_str(&attrs).map_err(|e| {
-        MetaError::backend("read", format!("item {pk}/{sk} holds malformed JSON: {e}"))
-    })?;
+    let attrs: Map<String, Value> = serde_json::from_str(&attrs)
+        .map_err(|e| MetaError::backend("read", format!("item {pk}/{sk} holds malformed JSON: {e}")))?;
     Ok(Item {
         key: Key { pk, sk },
         gsi1: match (gsi1pk, gsi1sk) {
@@ -267,12 +250,7 @@ impl MetaStore for SqliteMetaStore {
         Ok(item.version)
     }
 
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, MetaError> {
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, MetaError> {
         check_key(key)?;
         update.check()?;
         let mut tx = self
@@ -316,11 +294,7 @@ impl MetaStore for SqliteMetaStore {
 
     async fn query(&self, query: &Query) -> Result<Page, MetaError> {
         query.check()?;
-        let position = query
-            .cursor
-            .as_ref()
-            .map(|c| c.position(query))
-            .transpose()?;
+        let position = query.cursor.as_ref().map(|c| c.position(query)).transpose()?;
         let (pk_col, sk_col) = match query.index {
             Index::Table => ("pk", "sk"),
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
@@ -377,10 +351,7 @@ impl MetaStore for SqliteMetaStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend("query"))?;
-        let items = rows
-            .into_iter()
-            .map(from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(items, query.limit, query.index))
     }
 
@@ -435,12 +406,11 @@ impl MetaStore for SqliteMetaStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64, MetaError> {
-        let done =
-            sqlx::query("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?")
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(backend("purge"))?;
+        let done = sqlx::query("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("purge"))?;
         Ok(done.rows_affected())
     }
 }
@@ -474,14 +444,6 @@ mod tests {
             .unwrap();
         store.pool.close().await;
         let store = SqliteMetaStore::open(&path).await.unwrap();
-        assert_eq!(
-            store
-                .get(&Key::new("a", "b"))
-                .await
-                .unwrap()
-                .unwrap()
-                .version,
-            1
-        );
+        assert_eq!(store.get(&Key::new("a", "b")).await.unwrap().unwrap().version, 1);
     }
 }

@@ -26,10 +26,7 @@ pub(super) fn to_attributes(item: &Item, version: u64) -> HashMap<String, Attrib
         map.insert("gsi1sk".into(), AttributeValue::S(index.sk.clone()));
     }
     if let Some(expires_at) = item.expires_at {
-        map.insert(
-            "expires_at".into(),
-            AttributeValue::N(expires_at.to_string()),
-        );
+        map.insert("expires_at".into(), AttributeValue::N(expires_at.to_string()));
     }
     map.insert("version".into(), AttributeValue::N(version.to_string()));
     map
@@ -61,9 +58,7 @@ pub(super) fn to_value(value: &Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s.clone()),
         Value::Array(items) => AttributeValue::L(items.iter().map(to_value).collect()),
-        Value::Object(map) => {
-            AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_value(v))).collect())
-        }
+        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
     }
 }
 
@@ -95,21 +90,14 @@ pub(super) fn from_value(value: AttributeValue) -> Result<Value, MetaError> {
         AttributeValue::Bool(b) => Value::Bool(b),
         AttributeValue::N(n) => number(&n)?,
         AttributeValue::S(s) => Value::String(s),
-        AttributeValue::L(items) => Value::Array(
-            items
-                .into_iter()
-                .map(from_value)
-                .collect::<Result<_, _>>()?,
-        ),
+        AttributeValue::L(items) => Value::Array(items.into_iter().map(from_value).collect::<Result<_, _>>()?),
         AttributeValue::M(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| from_value(v).map(|v| (k, v)))
                 .collect::<Result<Map<_, _>, _>>()?,
         ),
         AttributeValue::Ss(set) => Value::Array(set.into_iter().map(Value::String).collect()),
-        AttributeValue::Ns(set) => {
-            Value::Array(set.iter().map(|n| number(n)).collect::<Result<_, _>>()?)
-        }
+        AttributeValue::Ns(set) => Value::Array(set.iter().map(|n| number(n)).collect::<Result<_, _>>()?),
         AttributeValue::B(b) => base64(b),
         AttributeValue::Bs(set) => Value::Array(set.into_iter().map(base64).collect()),
         other => return Err(bad(format!("unsupported attribute type {other:?}"))),
@@ -137,9 +125,7 @@ pub(super) fn from_attributes(mut map: HashMap<String, AttributeValue>) -> Resul
         None => Ok(None),
         Some(other) => Err(bad(format!("attribute {name} is {other:?}, not a number"))),
     };
-    let version = int("version")?
-        .and_then(|v| u64::try_from(v).ok())
-        .unwrap_or(0);
+    let version = int("version")?.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
     let expires_at = int("expires_at")?;
     let attrs = map
         .into_iter()
@@ -164,10 +150,7 @@ mod tests {
         let item = Item::new(Key::new("P", "S"))
             .with_gsi1(IndexKey::new("G", "g"))
             .with_expiry(1_800_000_000)
-            .with(
-                "nested",
-                json!({"a": [1, -2, 3.5, "x", null, true], "b": {}}),
-            )
+            .with("nested", json!({"a": [1, -2, 3.5, "x", null, true], "b": {}}))
             .with("big", u64::MAX)
             .with("empty", "");
         let mut back = from_attributes(to_attributes(&item, 7)).unwrap();

@@ -16,15 +16,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, PutRequest, ReturnValue, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, ReturnValue, WriteRequest};
 
 use super::item::{check_item, check_key};
 use super::query::Bound;
 use super::{
-    BATCH_CHUNK, Condition, Index, Item, Key, MetaError, MetaStore, Order, Page, Query, Update,
-    WriteOp, dedupe_batch,
+    BATCH_CHUNK, Condition, Index, Item, Key, MetaError, MetaStore, Order, Page, Query, Update, WriteOp, dedupe_batch,
 };
 
 pub use table::table_name;
@@ -87,11 +84,7 @@ impl DynamoMetaStore {
     /// Connects to the table for `prefix` (see [`table_name`]). With `create_table`, a missing table is created
     /// with its index and TTL (local stacks and tests; in AWS the deployment creates it); otherwise a missing table is
     /// an error.
-    pub async fn open(
-        sdk: &aws_config::SdkConfig,
-        prefix: &str,
-        create_table: bool,
-    ) -> Result<Self, MetaError> {
+    pub async fn open(sdk: &aws_config::SdkConfig, prefix: &str, create_table: bool) -> Result<Self, MetaError> {
         let client = Client::new(sdk);
         let table = table_name(prefix);
         table::ensure(&client, &table, create_table).await?;
@@ -140,23 +133,15 @@ impl MetaStore for DynamoMetaStore {
         }
         match request.send().await {
             Ok(_) => Ok(version),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => {
-                Err(MetaError::ConditionFailed)
-            }
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Err(MetaError::ConditionFailed),
             Err(e) => Err(MetaError::backend("put", sdk_error(e))),
         }
     }
 
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, MetaError> {
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, MetaError> {
         check_key(key)?;
         update.check()?;
-        let mut names: HashMap<String, String> =
-            HashMap::from([("#version".into(), "version".into())]);
+        let mut names: HashMap<String, String> = HashMap::from([("#version".into(), "version".into())]);
         let mut values: HashMap<String, AttributeValue> = HashMap::from([
             (":zero".into(), AttributeValue::N("0".into())),
             (":one".into(), AttributeValue::N("1".into())),
@@ -224,14 +209,12 @@ impl MetaStore for DynamoMetaStore {
             .await;
         match output {
             Ok(output) => {
-                let attributes = output.attributes.ok_or_else(|| {
-                    MetaError::backend("update", "UpdateItem returned no attributes")
-                })?;
+                let attributes = output
+                    .attributes
+                    .ok_or_else(|| MetaError::backend("update", "UpdateItem returned no attributes"))?;
                 convert::from_attributes(attributes)
             }
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => {
-                Err(MetaError::ConditionFailed)
-            }
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Err(MetaError::ConditionFailed),
             Err(e) => {
                 let message = sdk_error(e);
                 if message.contains("Item size") {
@@ -257,20 +240,14 @@ impl MetaStore for DynamoMetaStore {
         }
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => {
-                Err(MetaError::ConditionFailed)
-            }
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Err(MetaError::ConditionFailed),
             Err(e) => Err(MetaError::backend("delete", sdk_error(e))),
         }
     }
 
     async fn query(&self, query: &Query) -> Result<Page, MetaError> {
         query.check()?;
-        let position = query
-            .cursor
-            .as_ref()
-            .map(|c| c.position(query))
-            .transpose()?;
+        let position = query.cursor.as_ref().map(|c| c.position(query)).transpose()?;
         let (pk_name, sk_name, index_name) = match query.index {
             Index::Table => ("pk", "sk", None),
             Index::Gsi1 => ("gsi1pk", "gsi1sk", Some(GSI1)),
@@ -378,10 +355,7 @@ impl MetaStore for DynamoMetaStore {
                 if attempt >= BATCH_ATTEMPTS {
                     return Err(MetaError::backend(
                         "batch write",
-                        format!(
-                            "{} items still unprocessed after {attempt} attempts",
-                            unprocessed.len()
-                        ),
+                        format!("{} items still unprocessed after {attempt} attempts", unprocessed.len()),
                     ));
                 }
                 tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;

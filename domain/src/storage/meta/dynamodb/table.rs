@@ -5,8 +5,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 
 use super::{GSI1, sdk_error};
@@ -36,9 +36,7 @@ pub(super) async fn ensure(client: &Client, table: &str, create: bool) -> Result
     if !create {
         return Err(MetaError::backend(
             "open",
-            format!(
-                "DynamoDB table {table:?} does not exist (set STREAMLENS_CREATE_RESOURCES=true to create it)"
-            ),
+            format!("DynamoDB table {table:?} does not exist (set STREAMLENS_CREATE_RESOURCES=true to create it)"),
         ));
     }
     let built = |e| MetaError::backend("create table", e);
@@ -60,11 +58,7 @@ pub(super) async fn ensure(client: &Client, table: &str, create: bool) -> Result
         .index_name(GSI1)
         .key_schema(key("gsi1pk", KeyType::Hash)?)
         .key_schema(key("gsi1sk", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(built)?;
     let created = client

@@ -1,0 +1,37 @@
+//! `StartSeries`: copy one slot's data out of a raw pull into its series, once.
+
+use serde::{Deserialize, Serialize};
+use streamlens_domain::ids::SourceId;
+use streamlens_domain::pulls::PullId;
+use streamlens_domain::time::Slot;
+
+use super::{Job, JobContext, JobError};
+use crate::ingest::start_series::{Started, start_series};
+
+/// Start the series of `source` for `slot` from the pull `pull_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartSeries {
+    /// The source.
+    pub source: SourceId,
+    /// The slot.
+    pub slot: Slot,
+    /// The pull holding the slot's data.
+    pub pull_id: PullId,
+}
+
+impl Job for StartSeries {
+    const QUEUE: &'static str = "start-series";
+    const MAX_ATTEMPTS: usize = 5;
+
+    fn idempotency_key(&self) -> Option<String> {
+        Some(format!("start:{}:{}:{}", self.source, self.slot, self.pull_id))
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
+        match start_series(&ctx.storage, &self.source, self.slot, &self.pull_id).await? {
+            Started::New(series) => tracing::debug!(series.id = %series.id, records = series.records, "series started"),
+            Started::Existing(id) => tracing::debug!(series.id = %id, "series already started"),
+        }
+        Ok(())
+    }
+}
