@@ -1,28 +1,20 @@
-//! `streamlens`: the all-in-one binary. Loads the configuration, opens the stores and serves HTTP until ctrl-c or
-//! SIGTERM.
+//! `streamlens`: the all-in-one binary. One process runs the HTTP server, the workers, the scheduler and (when no
+//! source is configured) the built-in simulator, until ctrl-c or SIGTERM; then each part stops cleanly.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use streamlens_api::{App, serve};
-use streamlens_domain::config::Config;
-use streamlens_domain::storage::Storage;
-use streamlens_domain::telemetry;
+use streamlens_jobs::runtime::{Runtime, configure};
 use streamlens_jobs::shutdown;
+use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match Config::load() {
+    let config = match configure("streamlens") {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("streamlens: configuration error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    if let Err(error) = telemetry::init(&config.log) {
-        eprintln!("streamlens: {error}");
-        return ExitCode::from(2);
-    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -32,24 +24,49 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
-    for warning in &config.warnings {
-        tracing::warn!("{warning}");
-    }
-    let storage = Storage::open(&config.storage).await.context("opening the stores")?;
-    tracing::info!(
-        blobs = %config.storage.blobs,
-        meta = %config.storage.meta,
-        "stores open"
-    );
-    let listener = tokio::net::TcpListener::bind(config.listen)
+async fn run(config: streamlens_domain::config::Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let runtime = Runtime::start(config).await?;
+    let sources = runtime.start_sources().await?;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("listening on {} (STREAMLENS_LISTEN)", config.listen))?;
+        .with_context(|| format!("listening on {listen} (STREAMLENS_LISTEN)"))?;
     let address = listener.local_addr().context("reading the bound address")?;
-    tracing::info!("Streamlens is up: http://{address}/readyz");
-    serve(listener, App { storage }, shutdown::signal())
-        .await
-        .context("serving HTTP")?;
+
+    let stop = CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown::signal().await;
+            stop.cancel();
+        }
+    });
+    let workers = tokio::spawn({
+        let (runtime, stop) = (runtime.clone(), stop.clone());
+        async move { runtime.run_workers(sources, stop.cancelled_owned()).await }
+    });
+    let scheduler = tokio::spawn({
+        let (scheduler, stop) = (runtime.scheduler(), stop.clone());
+        async move { scheduler.run(stop.cancelled_owned()).await }
+    });
+    let sources: Vec<String> = runtime
+        .config
+        .sources
+        .iter()
+        .map(|s| format!("{} ({})", s.id, s.schedule))
+        .collect();
+    tracing::info!(sources = ?sources, "Streamlens is up: http://{address}/readyz");
+
+    let app = App {
+        storage: runtime.storage.clone(),
+        queue: runtime.queue.clone(),
+    };
+    let served = serve(listener, app, stop.clone().cancelled_owned()).await;
+    // The server stops on the signal; make sure the others do too if it stopped for another reason.
+    stop.cancel();
+    served.context("serving HTTP")?;
+    workers.await.context("workers task")?.context("workers")?;
+    scheduler.await.context("scheduler task")?.context("scheduler")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use streamlens_api::{App, serve};
+use streamlens_domain::config::QueueUrl;
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::blob::files::FileBlobStore;
 use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
+use streamlens_jobs::queue::{Queue, QueueSettings};
 
 struct Running {
     base: String,
@@ -15,11 +17,11 @@ struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-async fn spawn(storage: Storage) -> Running {
+async fn spawn(storage: Storage, queue: Queue) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, App { storage }, async {
+    let server = tokio::spawn(serve(listener, App { storage, queue }, async {
         let _ = stopped.await;
     }));
     Running {
@@ -27,6 +29,12 @@ async fn spawn(storage: Storage) -> Running {
         stop: Some(stop),
         server,
     }
+}
+
+async fn local_queue(dir: &std::path::Path) -> Queue {
+    Queue::connect(&QueueUrl::Sqlite(dir.join("queue.sqlite")), QueueSettings::default())
+        .await
+        .unwrap()
 }
 
 async fn local_storage(dir: &std::path::Path) -> Storage {
@@ -39,7 +47,7 @@ async fn local_storage(dir: &std::path::Path) -> Storage {
 #[tokio::test]
 async fn healthz_and_readyz_answer_with_the_embedded_stores() {
     let dir = tempfile::tempdir().unwrap();
-    let mut app = spawn(local_storage(dir.path()).await).await;
+    let mut app = spawn(local_storage(dir.path()).await, local_queue(dir.path()).await).await;
 
     let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(health.status(), 200);
@@ -51,6 +59,7 @@ async fn healthz_and_readyz_answer_with_the_embedded_stores() {
     assert_eq!(body["status"], "ready");
     assert_eq!(body["checks"][0]["adapter"], "sqlite");
     assert_eq!(body["checks"][1]["adapter"], "files");
+    assert_eq!(body["checks"][2]["adapter"], "sqlite");
 
     app.stop.take().unwrap().send(()).unwrap();
     app.server.await.unwrap().unwrap();
@@ -60,7 +69,7 @@ async fn healthz_and_readyz_answer_with_the_embedded_stores() {
 async fn readyz_fails_when_a_store_cannot_be_read() {
     let dir = tempfile::tempdir().unwrap();
     let storage = local_storage(dir.path()).await;
-    let app = spawn(storage).await;
+    let app = spawn(storage, local_queue(dir.path()).await).await;
     // The blob folder disappears (an unmounted volume) and a file takes its place.
     std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
     std::fs::write(dir.path().join("blobs"), b"x").unwrap();

@@ -5,7 +5,9 @@
 //! - [`sources`]: the external API clients (Twitch Helix, history endpoints) and their shared retry loop.
 //! - [`jobs`]: the job types (`PullSource`, `StartSeries`), one file each, and the function that registers them all.
 //! - [`queue`]: the apalis queue on Redis or SQLite, with each backend's hazards handled, and the workers.
+//! - [`runtime`]: what every process starts with (config, stores, queue, sources), and `pull_now`.
 //! - [`scheduler`]: cron schedules per source with one leader across processes, and the upkeep (reconciler, purge).
+//! - [`backfill`]: a past range pulled from a history source, or stored raw data replayed, into series.
 //! - [`ingest`]: pulls stored as received, series started from them, and the reconciler.
 //! - [`shutdown`]: the signal (ctrl-c, SIGTERM) every binary stops on.
 //! - [`simulator`]: a Helix-compatible server over a deterministic simulated platform, with fault injection; the
@@ -14,11 +16,14 @@
 //! This crate builds on the vocabulary, metric definitions and storage ports of [`streamlens_domain`], re-exported
 //! as [`domain`] so job code names one crate.
 
+pub use runtime::{Runtime, pull_now};
 pub use streamlens_domain as domain;
 
+pub mod backfill;
 pub mod ingest;
 pub mod jobs;
 pub mod queue;
+pub mod runtime;
 pub mod scheduler;
 pub mod shutdown;
 pub mod simulator;

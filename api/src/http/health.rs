@@ -1,7 +1,7 @@
 //! Liveness and readiness.
 //!
-//! `/healthz` answers as long as the process serves HTTP. `/readyz` also checks that the stores answer, each within
-//! two seconds, so a load balancer stops sending traffic to a replica that cannot reach its data. Failures are
+//! `/healthz` answers as long as the process serves HTTP. `/readyz` also checks that the stores and the queue answer,
+//! each within two seconds, so a load balancer stops sending traffic to a replica that cannot reach its data. Failures are
 //! logged with their cause; the response only names the failing check.
 
 use std::time::Duration;
@@ -29,7 +29,7 @@ pub struct Health {
 /// One readiness check.
 #[derive(Debug, Serialize)]
 pub struct Check {
-    /// What was checked: `meta` or `blobs`.
+    /// What was checked: `meta`, `blobs` or `queue`.
     pub name: &'static str,
     /// The adapter behind it (`sqlite`, `s3`, …).
     pub adapter: &'static str,
@@ -69,13 +69,14 @@ async fn run<E: std::fmt::Display>(
     Check { name, adapter, status }
 }
 
-/// `GET /readyz`: the stores answer. 503 when any check fails.
+/// `GET /readyz`: the stores and the queue answer. 503 when any check fails.
 pub async fn readyz(State(app): State<App>) -> (StatusCode, Json<Health>) {
-    let (meta, blobs) = tokio::join!(
+    let (meta, blobs, queue) = tokio::join!(
         run("meta", app.storage.meta.adapter(), app.storage.meta.check()),
         run("blobs", app.storage.blobs.adapter(), app.storage.blobs.check()),
+        run("queue", app.queue.backend(), app.queue.check()),
     );
-    let checks = vec![meta, blobs];
+    let checks = vec![meta, blobs, queue];
     let ready = checks.iter().all(|c| c.status == "ok");
     let (code, status) = if ready {
         (StatusCode::OK, "ready")

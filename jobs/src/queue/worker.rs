@@ -1,6 +1,8 @@
 //! Workers: one apalis worker per job type, on whichever backend the queue uses, run until shutdown.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use apalis::prelude::BackendExt as _;
@@ -110,13 +112,17 @@ pub struct Registrar {
     monitor: Monitor,
     ctx: JobContext,
     queues: Vec<String>,
+    restarts: Arc<AtomicUsize>,
 }
 
 impl Registrar {
     /// A registrar for workers sharing `ctx` (and its queue).
     pub fn new(ctx: JobContext) -> Self {
+        let restarts = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&restarts);
         let monitor = Monitor::new()
-            .should_restart(|worker, error| {
+            .should_restart(move |worker, error| {
+                counter.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(worker = worker.name(), %error, "worker stopped; restarting it");
                 true
             })
@@ -125,7 +131,13 @@ impl Registrar {
             monitor,
             ctx,
             queues: Vec::new(),
+            restarts,
         }
+    }
+
+    /// How many times a worker of this registrar stopped on an error and was restarted (0 when all is well).
+    pub fn restarts(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.restarts)
     }
 
     /// Adds the worker of job type `J`.
