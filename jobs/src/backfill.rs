@@ -1,6 +1,6 @@
 //! Backfills: a past range pulled from a `history` source, or stored raw data replayed, turned into series.
 //!
-//! A range is pulled one day at a time (one pull record each), every page stored as received, and the series of each
+//! A range is pulled one UTC day at a time (one pull record each), every page stored as received, and the series of each
 //! day enqueued in chunks as soon as its pull is stored. A replay reads the stored pulls instead of the source and
 //! enqueues StartSeries for their slots in the range; series that exist already are left alone, so a replay is safe
 //! to repeat.
@@ -11,9 +11,10 @@ use streamlens_domain::ids::SourceId;
 use streamlens_domain::pulls::{PullId, PullRecord, PullStatus, Trigger};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::{Query, SortKey, keys};
+use streamlens_domain::time::{Period, PeriodKind};
 
 use crate::ingest::IngestError;
-use crate::ingest::pull::{MAX_PULL_RANGE, PullRequest, pull};
+use crate::ingest::pull::{PullRequest, pull};
 use crate::jobs::StartSeries;
 use crate::queue::{Queue, QueueError};
 use crate::sources::registry::Source;
@@ -88,7 +89,8 @@ pub async fn pull_range(
     let mut chunks = Vec::new();
     let mut start = from;
     while start < to {
-        let end = (start + MAX_PULL_RANGE).min(to);
+        // One pull per UTC day, so each day's raw data is one record.
+        let end = Period::containing(PeriodKind::Day, start).end().min(to);
         chunks.push((start, end));
         start = end;
     }
