@@ -12,6 +12,7 @@ use streamlens_domain::ids::SourceId;
 use streamlens_domain::pulls::{PullId, Trigger};
 use streamlens_domain::storage::Storage;
 
+use crate::ingest::pages::PageCache;
 use crate::jobs::{JobContext, PullSource, register_all};
 use crate::queue::worker::Registrar;
 use crate::queue::{Queue, QueueError, QueueSettings};
@@ -82,6 +83,7 @@ impl Runtime {
             storage: self.storage.clone(),
             queue: self.queue.clone(),
             sources,
+            pages: PageCache::default(),
         };
         register_all(Registrar::new(ctx)).run(shutdown).await
     }

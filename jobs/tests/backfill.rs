@@ -86,6 +86,7 @@ async fn work_until_series(runtime: &Runtime, sources: Arc<Sources>, expected: u
         storage: runtime.storage.clone(),
         queue: runtime.queue.clone(),
         sources,
+        pages: Default::default(),
     };
     let stop = CancellationToken::new();
     let workers = tokio::spawn(register_all(Registrar::new(ctx)).run(stop.clone().cancelled_owned()));

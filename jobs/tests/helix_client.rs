@@ -154,6 +154,15 @@ async fn tokens_are_renewed_before_they_expire() {
 }
 
 #[tokio::test]
+async fn a_revoked_token_is_replaced_on_the_401() {
+    let (sim, client) = start(evening(200, Faults::default())).await;
+    let (first, _, _) = pull_all(&client).await;
+    sim.simulator.revoke_tokens();
+    let (second, _, _) = pull_all(&client).await;
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
 async fn wrong_credentials_are_a_permanent_error() {
     let config = evening(200, Faults::default());
     let sim = simulator::spawn(config.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))

@@ -18,6 +18,7 @@ use streamlens_domain::storage::blob::files::FileBlobStore;
 use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
 use streamlens_domain::storage::meta::{Condition, Item, keys};
 use streamlens_domain::time::{Slot, SlotLength};
+use streamlens_jobs::ingest::pages::PageCache;
 use streamlens_jobs::ingest::pull::{PullRequest, pull};
 use streamlens_jobs::ingest::reconcile::reconcile;
 use streamlens_jobs::ingest::start_series::{Started, read_series_data, start_series};
@@ -160,7 +161,7 @@ async fn a_live_pull_stores_every_page_as_received_and_starts_its_series_once() 
     }
 
     let slot = record.slots[0];
-    let started = start_series(&f.storage, &record.source, slot, &record.pull_id)
+    let started = start_series(&f.storage, &PageCache::default(), &record.source, slot, &record.pull_id)
         .await
         .unwrap();
     let Started::New(series) = started else {
@@ -168,13 +169,13 @@ async fn a_live_pull_stores_every_page_as_received_and_starts_its_series_once() 
     };
     assert_eq!(series.status, SeriesStatus::Pending);
     let data = read_series_data(&f.storage, &series).await.unwrap();
-    let ids: Vec<&str> = data.streams.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<String> = data.stream_ids().into_iter().map(Option::unwrap).collect();
     assert_eq!(ids, expected);
     let (parsed, rejected) = data.parse();
     assert_eq!((parsed.len(), rejected.len()), (expected.len(), 0));
 
     // Again, and from a second pull of the same slot: nothing new.
-    let again = start_series(&f.storage, &record.source, slot, &record.pull_id)
+    let again = start_series(&f.storage, &PageCache::default(), &record.source, slot, &record.pull_id)
         .await
         .unwrap();
     assert_eq!(again, Started::Existing(series.id.clone()));
@@ -187,7 +188,7 @@ async fn a_live_pull_stores_every_page_as_received_and_starts_its_series_once() 
     .unwrap();
     // (Unless the clock crossed into the next minute between the two pulls: then it is another slot.)
     if second.slots == record.slots {
-        let again = start_series(&f.storage, &second.source, slot, &second.pull_id)
+        let again = start_series(&f.storage, &PageCache::default(), &second.source, slot, &second.pull_id)
             .await
             .unwrap();
         assert_eq!(again, Started::Existing(series.id.clone()));
@@ -239,14 +240,15 @@ async fn a_pull_of_ten_thousand_streams_under_faults_has_each_stream_once_or_fai
                 assert_eq!(record.records, expected.len() as u64);
                 assert!(record.quarantined.is_empty());
                 let slot = record.slots[0];
-                if let Started::New(series) = start_series(&f.storage, &record.source, slot, &record.pull_id)
-                    .await
-                    .unwrap()
+                if let Started::New(series) =
+                    start_series(&f.storage, &PageCache::default(), &record.source, slot, &record.pull_id)
+                        .await
+                        .unwrap()
                 {
                     let data = read_series_data(&f.storage, &series).await.unwrap();
-                    let ids: Vec<&str> = data.streams.iter().map(|s| s["id"].as_str().unwrap()).collect();
+                    let ids: Vec<String> = data.stream_ids().into_iter().map(Option::unwrap).collect();
                     assert_eq!(ids.len(), expected.len(), "a stream twice in the series");
-                    assert_eq!(ids.iter().copied().collect::<HashSet<_>>().len(), ids.len());
+                    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
                 }
             }
             PullStatus::Failed => {
@@ -291,18 +293,15 @@ async fn a_history_pull_fans_out_into_one_series_per_slot() {
     assert_eq!(record.slots.len(), with_data);
     assert!(with_data > 50);
     for &slot in record.slots.iter().take(5).chain(record.slots.last()) {
-        let Started::New(series) = start_series(&f.storage, &record.source, slot, &record.pull_id)
-            .await
-            .unwrap()
+        let Started::New(series) =
+            start_series(&f.storage, &PageCache::default(), &record.source, slot, &record.pull_id)
+                .await
+                .unwrap()
         else {
             panic!("series {slot} existed");
         };
         let data = read_series_data(&f.storage, &series).await.unwrap();
-        let ids: Vec<String> = data
-            .streams
-            .iter()
-            .map(|s| s["id"].as_str().unwrap().to_owned())
-            .collect();
+        let ids: Vec<String> = data.stream_ids().into_iter().map(Option::unwrap).collect();
         assert_eq!(ids, f.live_ids(slot.start()), "slot {slot}");
     }
 }
@@ -341,7 +340,9 @@ async fn the_reconciler_finds_series_that_never_started_and_abandoned_pulls() {
     assert_eq!(found.missing.len(), 1);
     assert_eq!(found.missing[0].pull_id, record.pull_id);
     let m = &found.missing[0];
-    start_series(&f.storage, &m.source, m.slot, &m.pull_id).await.unwrap();
+    start_series(&f.storage, &PageCache::default(), &m.source, m.slot, &m.pull_id)
+        .await
+        .unwrap();
     let found = reconcile(&f.storage, std::slice::from_ref(&source), since, now)
         .await
         .unwrap();

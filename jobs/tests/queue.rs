@@ -165,6 +165,7 @@ async fn env_in(dir: &std::path::Path, backend: &str, namespace: &str) -> JobCon
         storage,
         queue,
         sources,
+        pages: Default::default(),
     }
 }
 

@@ -2,9 +2,11 @@
 //!
 //! - [`pull`]: one pull of a source, every page stored as received (zstd) with a pull record; malformed pages
 //!   quarantined.
+//! - [`pages`]: stored pages read once and indexed by slot, in a bounded cache.
 //! - [`start_series`]: a slot's data copied out of a pull into its series, recorded as `pending`, once.
 //! - [`reconcile`]: finds raw data whose series never started, and pulls abandoned mid-way.
 
+pub mod pages;
 pub mod pull;
 pub mod reconcile;
 pub mod start_series;

@@ -1,22 +1,24 @@
 //! Starting a series: the slot's data copied out of the raw pull into `series/{source}/{slot}`, and the series
 //! recorded as `pending`.
 //!
+//! Pages are read through a [`PageCache`]: a day's pull fans out into 1,440 jobs reading the same few pages.
+//!
 //! Idempotent: the series item is created only if absent, so the same raw data never starts a series twice, and a
 //! run that died between writing the data and the item writes the same data again.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use chrono::Utc;
 use streamlens_domain::ids::{SeriesId, SourceId};
 use streamlens_domain::pulls::{PullId, PullRecord, PullStatus};
-use streamlens_domain::series::{SeriesData, SeriesRecord, SeriesStatus};
+use streamlens_domain::series::{SeriesData, SeriesRecord, SeriesStatus, stream_id_of};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::blob::{BlobKey, layout};
 use streamlens_domain::storage::meta::{Condition, Item, MetaError, keys};
 use streamlens_domain::time::Slot;
 
 use super::IngestError;
+use super::pages::PageCache;
 use super::pull::{compress, decompress, load};
 
 /// What starting a series did.
@@ -28,39 +30,10 @@ pub enum Started {
     Existing(SeriesId),
 }
 
-/// A page body of either source kind: Helix's `data` or the history contract's `snapshots`.
-#[derive(Deserialize)]
-struct PageBody {
-    #[serde(default)]
-    data: Option<Vec<serde_json::Value>>,
-    #[serde(default)]
-    snapshots: Option<Vec<SnapshotBody>>,
-}
-
-#[derive(Deserialize)]
-struct SnapshotBody {
-    slot: String,
-    streams: Vec<serde_json::Value>,
-}
-
-/// The records of `slot` on one stored page.
-fn records_of(body: &[u8], slot: Slot, key: &str) -> Result<Vec<serde_json::Value>, IngestError> {
-    let page: PageBody = serde_json::from_slice(body)
-        .map_err(|e| IngestError::Corrupt(format!("{key}: stored page does not parse: {e}")))?;
-    if let Some(data) = page.data {
-        return Ok(data);
-    }
-    let snapshots = page.snapshots.unwrap_or_default();
-    Ok(snapshots
-        .into_iter()
-        .filter(|s| DateTime::parse_from_rfc3339(&s.slot).is_ok_and(|t| t.with_timezone(&Utc) == slot.start()))
-        .flat_map(|s| s.streams)
-        .collect())
-}
-
 /// Starts the series of `source` for `slot` from the pull `pull_id`.
 pub async fn start_series(
     storage: &Storage,
+    pages: &PageCache,
     source: &SourceId,
     slot: Slot,
     pull_id: &PullId,
@@ -83,13 +56,15 @@ pub async fn start_series(
     let mut seen = HashSet::new();
     let mut streams = Vec::new();
     for page in pull.pages.iter().filter(|p| p.slots.0 <= slot && slot <= p.slots.1) {
-        let key = BlobKey::parse(page.key.clone())?;
-        let stored = storage.blobs.get(&key).await?;
-        for record in records_of(&decompress(&stored.bytes)?, slot, &page.key)? {
+        let indexed = pages.get(storage, &page.key).await?;
+        for record in indexed.records(slot.start())? {
             // A record without an id cannot be deduplicated; it is kept for the pipeline to quarantine.
-            match record.get("id").and_then(|v| v.as_str()) {
-                Some(stream_id) if !seen.insert(stream_id.to_owned()) => {}
-                _ => streams.push(record),
+            let first = match stream_id_of(&record) {
+                Some(stream_id) => seen.insert(stream_id.into_owned()),
+                None => true,
+            };
+            if first {
+                streams.push(record);
             }
         }
     }

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use streamlens_domain::storage::Storage;
 
 use crate::ingest::IngestError;
+use crate::ingest::pages::PageCache;
 use crate::queue::Queue;
 use crate::queue::worker::Registrar;
 use crate::sources::registry::Sources;
@@ -35,6 +36,8 @@ pub struct JobContext {
     pub queue: Queue,
     /// The configured sources and their clients.
     pub sources: Arc<Sources>,
+    /// Raw pages read and indexed, shared by the StartSeries jobs of a pull.
+    pub pages: PageCache,
 }
 
 /// How a job failed: worth retrying, or not.

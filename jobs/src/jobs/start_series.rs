@@ -28,7 +28,7 @@ impl Job for StartSeries {
     }
 
     async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
-        match start_series(&ctx.storage, &self.source, self.slot, &self.pull_id).await? {
+        match start_series(&ctx.storage, &ctx.pages, &self.source, self.slot, &self.pull_id).await? {
             Started::New(series) => tracing::debug!(series.id = %series.id, records = series.records, "series started"),
             Started::Existing(id) => tracing::debug!(series.id = %id, "series already started"),
         }

@@ -185,6 +185,11 @@ impl Simulator {
         token
     }
 
+    /// Revokes every issued token, as Twitch does when an app's secret is rotated: clients must fetch new ones.
+    pub fn revoke_tokens(&self) {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
     /// Whether `token` is live and belongs to `client_id`.
     fn token_valid(&self, token: &str, client_id: &str) -> bool {
         self.tokens
