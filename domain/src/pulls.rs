@@ -116,8 +116,9 @@ pub struct PagePointer {
     pub sha256: String,
     /// Records on the page, duplicates included.
     pub records: u64,
-    /// The first and last slot the page holds data of.
-    pub slots: (Slot, Slot),
+    /// The first and last slot the page holds snapshots of; `None` for a page with none (kept all the same: every
+    /// answer is stored as received).
+    pub slots: Option<(Slot, Slot)>,
 }
 
 /// A page that could not be read, kept aside with the reason.

@@ -83,7 +83,7 @@ impl Recorder<'_> {
         number: u32,
         body: &Bytes,
         records: u64,
-        slots: (Slot, Slot),
+        slots: Option<(Slot, Slot)>,
     ) -> Result<(), IngestError> {
         let key = layout::raw_page(
             &self.record.source,
@@ -210,7 +210,7 @@ async fn pull_helix(
             PageResult::Page(page) => {
                 let records = (page.streams.len() + page.duplicates + page.rejected.len()) as u64;
                 recorder
-                    .store_page(page.number, &page.body, records, (slot, slot))
+                    .store_page(page.number, &page.body, records, Some((slot, slot)))
                     .await?;
             }
             PageResult::Malformed(page) => recorder.quarantine(page.number, &page.body, page.reason).await?,
@@ -245,10 +245,9 @@ async fn pull_history(
     while let Some(page) = pager.next_page().await? {
         match page {
             HistoryPage::Page(page) => {
-                let (Some(first), Some(last)) = (page.snapshots.first(), page.snapshots.last()) else {
-                    continue;
-                };
-                let range = (first.slot, last.slot);
+                let first = page.snapshots.iter().map(|s| s.slot).min();
+                let last = page.snapshots.iter().map(|s| s.slot).max();
+                let range = first.zip(last);
                 let records = page
                     .snapshots
                     .iter()

@@ -55,7 +55,8 @@ pub async fn start_series(
 
     let mut seen = HashSet::new();
     let mut streams = Vec::new();
-    for page in pull.pages.iter().filter(|p| p.slots.0 <= slot && slot <= p.slots.1) {
+    let holds_slot = |range: Option<(Slot, Slot)>| range.is_some_and(|(first, last)| first <= slot && slot <= last);
+    for page in pull.pages.iter().filter(|p| holds_slot(p.slots)) {
         let indexed = pages.get(storage, &page.key).await?;
         for record in indexed.records(slot.start())? {
             // A record without an id cannot be deduplicated; it is kept for the pipeline to quarantine.

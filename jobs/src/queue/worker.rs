@@ -56,7 +56,13 @@ impl<J, B> JobBackend<J> for B where
 /// A worker name no other process uses: `{queue}@{host}:{pid}:{random}`. Two processes sharing a name would take
 /// each other's in-flight jobs and break orphan recovery.
 pub fn worker_name(queue: &str) -> String {
-    let host = std::env::var("HOSTNAME")
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{queue}@{}:{}:{}", hostname(), std::process::id(), &random[..8])
+}
+
+/// This machine's name (`HOSTNAME`, else `/etc/hostname`), for names that must tell processes apart.
+pub(crate) fn hostname() -> String {
+    std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
         .or_else(|| {
@@ -64,9 +70,7 @@ pub fn worker_name(queue: &str) -> String {
                 .ok()
                 .map(|h| h.trim().to_owned())
         })
-        .unwrap_or_else(|| "host".into());
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("{queue}@{host}:{}:{}", std::process::id(), &random[..8])
+        .unwrap_or_else(|| "host".into())
 }
 
 /// Runs one job: a span with the job's name and attempt, a backoff before retries, and the error sorted into

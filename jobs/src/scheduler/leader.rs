@@ -85,7 +85,7 @@ impl RedisLock {
             key: key.into(),
             holder: format!(
                 "{}:{}:{}",
-                hostname(),
+                crate::queue::worker::hostname(),
                 std::process::id(),
                 uuid::Uuid::new_v4().simple()
             ),
@@ -118,16 +118,4 @@ impl RedisLock {
             .await?;
         Ok(())
     }
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .unwrap_or_else(|| "host".into())
 }
