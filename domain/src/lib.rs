@@ -13,6 +13,8 @@
 //! - [`series`]: a series (one source, one slot), its status and its data.
 //! - [`metrics`]: the metric definitions (hours watched, airtime, averages, peaks, broadcasts, group stats,
 //!   coverage) as pure functions.
+//! - [`rollup`]: period totals per channel, game, language and the platform, recomputed from the level below, and
+//!   the rankings built on them.
 //! - [`storage`]: the ports and their adapters: [`storage::blob`] (local files, S3) and [`storage::meta`] (SQLite,
 //!   DynamoDB), with the key design for every access pattern in [`storage::meta::keys`].
 //! - [`config`]: the typed configuration from `STREAMLENS_*` variables and a TOML file.
@@ -24,6 +26,7 @@ pub mod ids;
 pub mod metrics;
 pub mod pulls;
 pub mod record;
+pub mod rollup;
 pub mod series;
 pub mod storage;
 pub mod telemetry;
