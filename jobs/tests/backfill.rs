@@ -59,14 +59,15 @@ fn write_config(dir: &std::path::Path, sim_url: &str) -> std::path::PathBuf {
     path
 }
 
-async fn series_count(storage: &Storage) -> usize {
+async fn series_count(storage: &Storage, source: &str) -> usize {
+    let source = SourceId::parse(source).unwrap();
     let mut n = 0;
     let mut cursor = None;
     loop {
         let page = storage
             .meta
             .query(
-                &Query::gsi1(keys::series_status_partition("pending"))
+                &Query::gsi1(keys::series_status_partition(&source, "pending"))
                     .limit(1000)
                     .after(cursor.take()),
             )
@@ -81,7 +82,7 @@ async fn series_count(storage: &Storage) -> usize {
 }
 
 /// Runs the workers until `expected` series exist.
-async fn work_until_series(runtime: &Runtime, sources: Arc<Sources>, expected: usize) {
+async fn work_until_series(runtime: &Runtime, sources: Arc<Sources>, source: &str, expected: usize) {
     let ctx = JobContext {
         storage: runtime.storage.clone(),
         queue: runtime.queue.clone(),
@@ -91,11 +92,11 @@ async fn work_until_series(runtime: &Runtime, sources: Arc<Sources>, expected: u
     let stop = CancellationToken::new();
     let workers = tokio::spawn(register_all(Registrar::new(ctx)).run(stop.clone().cancelled_owned()));
     let deadline = Instant::now() + Duration::from_secs(120);
-    while series_count(&runtime.storage).await < expected {
+    while series_count(&runtime.storage, source).await < expected {
         assert!(
             Instant::now() < deadline,
             "{} of {expected} series",
-            series_count(&runtime.storage).await
+            series_count(&runtime.storage, source).await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -146,7 +147,7 @@ async fn the_backfill_command_pulls_a_past_range_and_its_series_start() {
     env.insert("STREAMLENS_CONFIG".to_owned(), config_path.display().to_string());
     let runtime = Runtime::start(Config::from_env(&env).unwrap()).await.unwrap();
     let sources = runtime.start_sources().await.unwrap();
-    work_until_series(&runtime, Arc::clone(&sources), expected_slots).await;
+    work_until_series(&runtime, Arc::clone(&sources), "archive", expected_slots).await;
     let id = SeriesId::new(
         SourceId::parse("archive").unwrap(),
         Slot::minute(at("2026-11-26T00:00:00Z")).unwrap(),
@@ -171,8 +172,8 @@ async fn the_backfill_command_pulls_a_past_range_and_its_series_start() {
     .await
     .unwrap();
     assert_eq!((report.pulls, report.series), (2, expected_slots));
-    work_until_series(&runtime, sources, expected_slots).await;
-    assert_eq!(series_count(&runtime.storage).await, expected_slots);
+    work_until_series(&runtime, sources, "archive", expected_slots).await;
+    assert_eq!(series_count(&runtime.storage, "archive").await, expected_slots);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,7 +264,7 @@ async fn pull_now_returns_the_id_the_pull_is_recorded_under() {
         runtime.pull_now("nope").await,
         Err(streamlens_jobs::runtime::PullNowError::UnknownSource(_))
     ));
-    work_until_series(&runtime, sources, 1).await;
+    work_until_series(&runtime, sources, "live", 1).await;
     let source = SourceId::parse("live").unwrap();
     let record: PullRecord = runtime
         .storage

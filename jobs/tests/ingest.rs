@@ -196,7 +196,9 @@ async fn a_live_pull_stores_every_page_as_received_and_starts_its_series_once() 
     let pending = f
         .storage
         .meta
-        .query(&streamlens_domain::storage::meta::Query::gsi1("SERIES#pending"))
+        .query(&streamlens_domain::storage::meta::Query::gsi1(
+            "SERIES#simulator#pending",
+        ))
         .await
         .unwrap();
     assert_eq!(pending.items.len(), 1);
