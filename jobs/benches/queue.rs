@@ -23,6 +23,8 @@ use streamlens_domain::storage::blob::files::FileBlobStore;
 use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
 use streamlens_jobs::ingest::pull::{PullRequest, pull};
 use streamlens_jobs::jobs::{Job, JobContext, JobError, StartSeries};
+use streamlens_jobs::notify::Notifier;
+use streamlens_jobs::pipeline::locks::Locks;
 use streamlens_jobs::queue::worker::Registrar;
 use streamlens_jobs::queue::{Queue, QueueSettings};
 use streamlens_jobs::simulator::{self, SimulatorConfig, WorldConfig};
@@ -40,7 +42,7 @@ impl Job for Noop {
         None
     }
 
-    async fn run(self, _ctx: &JobContext) -> Result<(), JobError> {
+    async fn run(self, _ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
         Ok(())
     }
 }
@@ -57,12 +59,7 @@ async fn context(dir: &std::path::Path, namespace: &str, sources: Arc<Sources>) 
     let queue = Queue::connect(&QueueUrl::Redis("redis://127.0.0.1:6379".into()), settings)
         .await
         .expect("redis");
-    JobContext {
-        storage,
-        queue,
-        sources,
-        pages: Default::default(),
-    }
+    JobContext::new(storage, queue, sources, Locks::local(), Notifier::in_process())
 }
 
 /// Works off the queue; returns the time until `done` jobs of `J` are done.
@@ -192,6 +189,7 @@ async fn main() {
                 source: record.source.clone(),
                 slot,
                 pull_id: record.pull_id.clone(),
+                trigger: record.trigger,
             })
             .collect();
         let n = jobs.len() as u64;

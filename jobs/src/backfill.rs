@@ -140,6 +140,7 @@ async fn enqueue(
             source: record.source.clone(),
             slot,
             pull_id: record.pull_id.clone(),
+            trigger: record.trigger,
         })
         .collect();
     let count = starts.len();

@@ -4,6 +4,8 @@
 //!
 //! - [`sources`]: the external API clients (Twitch Helix, history endpoints) and their shared retry loop.
 //! - [`jobs`]: the job types (`PullSource`, `StartSeries`), one file each, and the function that registers them all.
+//! - [`pipeline`]: the per-series DAG of steps, run records, rollups and rankings.
+//! - [`notify`]: `SeriesReady` and `RankingsUpdated` events, in-process or through Redis pub/sub.
 //! - [`queue`]: the apalis queue on Redis or SQLite, with each backend's hazards handled, and the workers.
 //! - [`runtime`]: what every process starts with (config, stores, queue, sources), and `pull_now`.
 //! - [`scheduler`]: cron schedules per source with one leader across processes, and the upkeep (reconciler, purge).
@@ -22,6 +24,8 @@ pub use streamlens_domain as domain;
 pub mod backfill;
 pub mod ingest;
 pub mod jobs;
+pub mod notify;
+pub mod pipeline;
 pub mod queue;
 pub mod runtime;
 pub mod scheduler;

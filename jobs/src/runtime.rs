@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use streamlens_domain::config::Config;
+use streamlens_domain::config::{Config, PubSubUrl};
 use streamlens_domain::ids::SourceId;
 use streamlens_domain::pulls::{PullId, Trigger};
 use streamlens_domain::storage::Storage;
 
-use crate::ingest::pages::PageCache;
 use crate::jobs::{JobContext, PullSource, register_all};
+use crate::notify::Notifier;
+use crate::pipeline::locks::Locks;
 use crate::queue::worker::Registrar;
 use crate::queue::{Queue, QueueError, QueueSettings};
 use crate::scheduler::Scheduler;
@@ -28,6 +29,10 @@ pub struct Runtime {
     pub storage: Storage,
     /// The job queue.
     pub queue: Queue,
+    /// Locks shared by every process of the deployment (Redis), or by this one (embedded).
+    pub locks: Locks,
+    /// Where events go.
+    pub notifier: Notifier,
 }
 
 /// Why a manual pull was refused.
@@ -58,10 +63,26 @@ impl Runtime {
             queue = %config.queue,
             "stores and queue open"
         );
+        let locks = match &queue {
+            Queue::Redis(redis) => Locks::Redis {
+                connection: redis.connection(),
+                namespace: redis.settings().namespace.clone(),
+            },
+            Queue::Sqlite(_) => Locks::local(),
+        };
+        let notifier = match &config.pubsub {
+            PubSubUrl::Memory => Notifier::in_process(),
+            PubSubUrl::Off => Notifier::off(),
+            PubSubUrl::Redis(url) => Notifier::redis(url, &queue.settings().namespace)
+                .await
+                .with_context(|| format!("connecting to pub/sub {} (STREAMLENS_PUBSUB)", config.pubsub))?,
+        };
         Ok(Self {
             config: Arc::new(config),
             storage,
             queue,
+            locks,
+            notifier,
         })
     }
 
@@ -79,13 +100,22 @@ impl Runtime {
         sources: Arc<Sources>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), QueueError> {
-        let ctx = JobContext {
-            storage: self.storage.clone(),
-            queue: self.queue.clone(),
+        register_all(Registrar::new(self.job_context(sources)))
+            .run(shutdown)
+            .await
+    }
+
+    /// What jobs reach: the stores, the queue, the sources, the locks and the notifier of this runtime.
+    pub fn job_context(&self, sources: Arc<Sources>) -> JobContext {
+        let mut ctx = JobContext::new(
+            self.storage.clone(),
+            self.queue.clone(),
             sources,
-            pages: PageCache::default(),
-        };
-        register_all(Registrar::new(ctx)).run(shutdown).await
+            self.locks.clone(),
+            self.notifier.clone(),
+        );
+        ctx.pipeline.settings.minute_retention = chrono::Duration::days(i64::from(self.config.minute_retention_days));
+        ctx
     }
 
     /// The scheduler for the configured sources.

@@ -16,7 +16,7 @@ use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::{Query, keys};
 use streamlens_domain::time::Slot;
 use streamlens_jobs::backfill;
-use streamlens_jobs::jobs::{JobContext, StartSeries, register_all};
+use streamlens_jobs::jobs::{StartSeries, register_all};
 use streamlens_jobs::queue::worker::Registrar;
 use streamlens_jobs::queue::{Queue, QueueSettings};
 use streamlens_jobs::runtime::Runtime;
@@ -67,7 +67,7 @@ async fn series_count(storage: &Storage, source: &str) -> usize {
         let page = storage
             .meta
             .query(
-                &Query::gsi1(keys::series_status_partition(&source, "pending"))
+                &Query::gsi1(keys::series_status_partition(&source, "ready"))
                     .limit(1000)
                     .after(cursor.take()),
             )
@@ -83,12 +83,7 @@ async fn series_count(storage: &Storage, source: &str) -> usize {
 
 /// Runs the workers until `expected` series exist.
 async fn work_until_series(runtime: &Runtime, sources: Arc<Sources>, source: &str, expected: usize) {
-    let ctx = JobContext {
-        storage: runtime.storage.clone(),
-        queue: runtime.queue.clone(),
-        sources,
-        pages: Default::default(),
-    };
+    let ctx = runtime.job_context(sources);
     let stop = CancellationToken::new();
     let workers = tokio::spawn(register_all(Registrar::new(ctx)).run(stop.clone().cancelled_owned()));
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -154,7 +149,7 @@ async fn the_backfill_command_pulls_a_past_range_and_its_series_start() {
     );
     let item = runtime.storage.meta.get(&keys::series(&id)).await.unwrap().unwrap();
     let record: streamlens_domain::series::SeriesRecord = item.decode().unwrap();
-    assert_eq!(record.status, SeriesStatus::Pending);
+    assert_eq!(record.status, SeriesStatus::Ready);
     assert_eq!(
         record.records as usize,
         sim.simulator.snapshot(at("2026-11-26T00:00:00Z")).len()

@@ -21,6 +21,8 @@ use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
 use streamlens_domain::storage::meta::{Condition, Item, Key, Query, WriteOp, keys};
 use streamlens_domain::time::Slot;
 use streamlens_jobs::jobs::{Job, JobContext, JobError, PullSource, StartSeries};
+use streamlens_jobs::notify::Notifier;
+use streamlens_jobs::pipeline::locks::Locks;
 use streamlens_jobs::queue::worker::{Registrar, worker_name};
 use streamlens_jobs::queue::{Queue, QueueSettings};
 use streamlens_jobs::scheduler::Scheduler;
@@ -43,7 +45,7 @@ impl Job for AlwaysFails {
         None
     }
 
-    async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
+    async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
         let run = uuid::Uuid::new_v4().simple().to_string();
         let key = Key::new(format!("RUNS#{}", self.label), run);
         ctx.storage
@@ -69,7 +71,7 @@ impl Job for Slow {
         Some(format!("slow:{}", self.n))
     }
 
-    async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
+    async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let key = Key::new("SLOW", format!("{:04}", self.n));
         ctx.storage
@@ -161,12 +163,7 @@ async fn env_in(dir: &std::path::Path, backend: &str, namespace: &str) -> JobCon
         speed: 1.0,
     };
     let sources = Arc::new(Sources::start(&[], simulator).await.unwrap());
-    JobContext {
-        storage,
-        queue,
-        sources,
-        pages: Default::default(),
-    }
+    JobContext::new(storage, queue, sources, Locks::local(), Notifier::in_process())
 }
 
 async fn env(backend: &str) -> Env {
@@ -307,6 +304,7 @@ async fn fifty_thousand_start_series_jobs_pushed_at_once_are_all_processed_and_n
             source: source.clone(),
             slot,
             pull_id: pull_id.clone(),
+            trigger: streamlens_domain::pulls::Trigger::Schedule,
         })
         .collect();
 

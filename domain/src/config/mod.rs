@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use sources::{Schedule, SourceConfig, SourceKind};
-pub use urls::{BlobsUrl, MetaUrl, QueueUrl};
+pub use urls::{BlobsUrl, MetaUrl, PubSubUrl, QueueUrl};
 pub use variables::{VARIABLES, Variable};
 
 /// A setting that could not be used, named by its variable.
@@ -46,6 +46,10 @@ pub struct Config {
     pub queue: QueueUrl,
     /// Jobs one worker process runs at once, per job type.
     pub worker_concurrency: usize,
+    /// Where events go.
+    pub pubsub: PubSubUrl,
+    /// Days minute data is kept.
+    pub minute_retention_days: u32,
     /// What is pulled, and when (the built-in simulator when none is configured).
     pub sources: Vec<SourceConfig>,
     /// The built-in simulator's world.
@@ -270,6 +274,12 @@ impl Config {
         let worker_concurrency = sources
             .parse("STREAMLENS_WORKER_CONCURRENCY", positive::<usize>)?
             .unwrap_or(8);
+        let pubsub = sources
+            .parse("STREAMLENS_PUBSUB", |v| v.parse::<PubSubUrl>())?
+            .unwrap_or(PubSubUrl::Memory);
+        let minute_retention_days = sources
+            .parse("STREAMLENS_MINUTE_RETENTION_DAYS", positive::<u32>)?
+            .unwrap_or(30);
         let simulator = SimulatorSettings {
             seed: sources
                 .parse("STREAMLENS_SIMULATOR_SEED", |v| {
@@ -357,6 +367,8 @@ impl Config {
             },
             queue,
             worker_concurrency,
+            pubsub,
+            minute_retention_days,
             sources: configured,
             simulator,
             log: LogConfig { filter, format },

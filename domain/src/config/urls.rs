@@ -120,6 +120,46 @@ impl fmt::Display for MetaUrl {
     }
 }
 
+/// Where events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PubSubUrl {
+    /// Within this process.
+    Memory,
+    /// Redis pub/sub, shared by every process.
+    Redis(String),
+    /// Nowhere.
+    Off,
+}
+
+impl FromStr for PubSubUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "memory" => Ok(Self::Memory),
+            "off" => Ok(Self::Off),
+            url if url
+                .strip_prefix("redis://")
+                .or_else(|| url.strip_prefix("rediss://"))
+                .is_some_and(|r| !r.is_empty()) =>
+            {
+                Ok(Self::Redis(url.to_owned()))
+            }
+            other => Err(format!("{:?} is not memory, off or a redis:// URL", redact(other))),
+        }
+    }
+}
+
+impl fmt::Display for PubSubUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Memory => f.write_str("memory"),
+            Self::Off => f.write_str("off"),
+            Self::Redis(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
 /// The job queue's URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueUrl {

@@ -56,6 +56,16 @@ pub const VARIABLES: &[Variable] = &[
         description: "Jobs one worker process runs at once, per job type.",
     },
     Variable {
+        name: "STREAMLENS_PUBSUB",
+        default: "`memory`",
+        description: "Where events (`SeriesReady`, `RankingsUpdated`) go: `memory` (this process), `redis://HOST:PORT` (every process), or `off`.",
+    },
+    Variable {
+        name: "STREAMLENS_MINUTE_RETENTION_DAYS",
+        default: "`30`",
+        description: "Days a channel's minute-by-minute viewers are kept (hour, day, week and month stats are kept for good).",
+    },
+    Variable {
         name: "STREAMLENS_SIMULATOR_SEED",
         default: "`2026`",
         description: "Seed of the built-in simulator's world (the same seed, the same world).",

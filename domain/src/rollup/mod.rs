@@ -9,14 +9,17 @@
 //! - [`facts`]: one channel in one slot, the unit everything is built from.
 //! - [`period`]: a period's totals, from slots or from sub-periods.
 //! - [`ranking`]: rankings of a period, with rank changes.
+//! - [`stats`]: the per-entity stats items rollups write for the gateway.
 
 pub mod facts;
 pub mod period;
 pub mod ranking;
+pub mod stats;
 
 pub use facts::{SlotFact, slot_facts};
 pub use period::{ChannelTotals, GroupTotals, PeriodRollup};
 pub use ranking::{Filter, MetricKind, RankRow, RankedKind, RankingList, Rankings, rankings};
+pub use stats::{ChannelPeriodStats, GroupPeriodStats};
 
 use crate::time::PeriodKind;
 

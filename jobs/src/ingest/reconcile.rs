@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use streamlens_domain::ids::{SeriesId, SourceId};
-use streamlens_domain::pulls::{PullId, PullRecord, PullStatus};
+use streamlens_domain::pulls::{PullId, PullRecord, PullStatus, Trigger};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::{Condition, Item, Query, SortKey, keys};
 use streamlens_domain::time::Slot;
@@ -26,6 +26,8 @@ pub struct Missing {
     pub slot: Slot,
     /// The pull holding its data.
     pub pull_id: PullId,
+    /// What started that pull.
+    pub trigger: Trigger,
 }
 
 /// What one reconciliation found.
@@ -68,6 +70,7 @@ pub async fn reconcile(
                                     source: source.clone(),
                                     slot,
                                     pull_id: pull.pull_id.clone(),
+                                    trigger: pull.trigger,
                                 });
                             }
                         }

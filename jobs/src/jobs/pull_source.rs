@@ -39,7 +39,7 @@ impl Job for PullSource {
         }
     }
 
-    async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
+    async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
         let source = ctx
             .sources
             .get(&self.source)
@@ -62,6 +62,7 @@ impl Job for PullSource {
                 source: record.source.clone(),
                 slot,
                 pull_id: record.pull_id.clone(),
+                trigger: record.trigger,
             })
             .collect();
         tracing::info!(

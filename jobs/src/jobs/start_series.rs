@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 use streamlens_domain::ids::SourceId;
-use streamlens_domain::pulls::PullId;
+use streamlens_domain::pulls::{PullId, Trigger};
 use streamlens_domain::time::Slot;
 
-use super::{Job, JobContext, JobError};
+use super::{Job, JobContext, JobError, RunPipeline};
 use crate::ingest::start_series::{Started, start_series};
+use crate::pipeline::run::{RunId, RunTrigger};
 
 /// Start the series of `source` for `slot` from the pull `pull_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +18,13 @@ pub struct StartSeries {
     pub slot: Slot,
     /// The pull holding the slot's data.
     pub pull_id: PullId,
+    /// What started the pull (the series' run is recorded as started by it).
+    #[serde(default = "default_trigger")]
+    pub trigger: Trigger,
+}
+
+fn default_trigger() -> Trigger {
+    Trigger::Schedule
 }
 
 impl Job for StartSeries {
@@ -27,9 +35,23 @@ impl Job for StartSeries {
         Some(format!("start:{}:{}:{}", self.source, self.slot, self.pull_id))
     }
 
-    async fn run(self, ctx: &JobContext) -> Result<(), JobError> {
+    async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
         match start_series(&ctx.storage, &ctx.pages, &self.source, self.slot, &self.pull_id).await? {
-            Started::New(series) => tracing::debug!(series.id = %series.id, records = series.records, "series started"),
+            Started::New(series) => {
+                tracing::debug!(series.id = %series.id, records = series.records, "series started");
+                let trigger = match self.trigger {
+                    Trigger::Schedule => RunTrigger::Schedule,
+                    Trigger::Manual => RunTrigger::Manual,
+                    Trigger::Backfill => RunTrigger::Backfill,
+                };
+                ctx.queue
+                    .push(RunPipeline {
+                        series: series.id,
+                        run_id: RunId::generate(),
+                        trigger,
+                    })
+                    .await?;
+            }
             Started::Existing(id) => tracing::debug!(series.id = %id, "series already started"),
         }
         Ok(())

@@ -165,9 +165,13 @@ impl Queue {
 
     fn task<J: Job>(job: J) -> Task<J> {
         let key = job.idempotency_key();
+        let not_before = job.not_before();
         let mut builder = TaskBuilder::new(job).max_attempts(J::MAX_ATTEMPTS);
         if let Some(key) = key {
             builder = builder.idempotency_key(key);
+        }
+        if let Some(at) = not_before {
+            builder = builder.run_at_timestamp(u64::try_from(at.timestamp()).unwrap_or(0));
         }
         builder.build()
     }

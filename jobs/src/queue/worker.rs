@@ -83,7 +83,7 @@ async fn handle<J: Job>(job: J, ctx: Data<JobContext>, attempt: Attempt) -> Resu
     }
     let span = tracing::info_span!("job", job.name = J::QUEUE, job.attempt = attempt);
     let started = std::time::Instant::now();
-    let result = job.run(&ctx).instrument(span.clone()).await;
+    let result = job.run(&ctx, attempt).instrument(span.clone()).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| match &result {
         Ok(()) => tracing::debug!(duration_ms, "job done"),

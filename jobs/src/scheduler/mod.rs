@@ -99,6 +99,7 @@ async fn on_reconcile_tick(tick: Tick, ctx: Data<TickContext>) -> Result<(), Box
             source: m.source,
             slot: m.slot,
             pull_id: m.pull_id,
+            trigger: m.trigger,
         })
         .collect();
     ctx.queue.push_all(starts).await?;

@@ -5,11 +5,13 @@
 //! | `raw/{source}/{first slot}/{pull id}/page-{n}.json.zst` | every page as received, zstd | the pull |
 //! | `quarantine/{source}/{pull id}/page-{n}.json.zst` | pages that could not be read | the pull |
 //! | `series/{source}/{slot}/streams.json.zst` | the slot's streams, each once (`SeriesData`) | StartSeries |
-//! | `clean/{source}/{slot}/{step}.json.zst` | a pipeline step's output | the pipeline |
+//! | `clean/{source}/{day}/{slot}/{step}.json.zst` | a pipeline step's output | the pipeline |
+//! | `rollups/{source}/{kind}/{period}.json.zst` | a period's totals (`PeriodRollup`) | rollups |
+//! | `rankings/{source}/{kind}/{period}.json.zst` | a period's rankings (`Rankings`) | rankings |
 
 use super::{BlobError, BlobKey};
 use crate::ids::{SeriesId, SourceId};
-use crate::time::Slot;
+use crate::time::{Period, Slot};
 
 /// A page of a pull as received.
 pub fn raw_page(source: &SourceId, first_slot: Slot, pull_id: &str, number: u32) -> Result<BlobKey, BlobError> {
@@ -26,9 +28,34 @@ pub fn series_data(series: &SeriesId) -> Result<BlobKey, BlobError> {
     BlobKey::parse(format!("series/{}/{}/streams.json.zst", series.source(), series.slot()))
 }
 
-/// A pipeline step's output for a series.
+/// A pipeline step's output for a series. Grouped by UTC day, so the slots of an hour are listed from one folder of
+/// at most a day's slots.
 pub fn clean_output(series: &SeriesId, step: &str) -> Result<BlobKey, BlobError> {
-    BlobKey::parse(format!("clean/{}/{}/{step}.json.zst", series.source(), series.slot()))
+    let slot = series.slot();
+    BlobKey::parse(format!(
+        "clean/{}/{}/{slot}/{step}.json.zst",
+        series.source(),
+        slot.start().format("%Y-%m-%d")
+    ))
+}
+
+/// The prefix of the step outputs of every slot starting in the hour of `hour_start`.
+pub fn clean_hour_prefix(source: &SourceId, hour_start: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "clean/{source}/{}/{}:",
+        hour_start.format("%Y-%m-%d"),
+        hour_start.format("%Y-%m-%dT%H")
+    )
+}
+
+/// A period's totals.
+pub fn rollup(source: &SourceId, period: Period) -> Result<BlobKey, BlobError> {
+    BlobKey::parse(format!("rollups/{source}/{}/{period}.json.zst", period.kind()))
+}
+
+/// A period's rankings.
+pub fn rankings(source: &SourceId, period: Period) -> Result<BlobKey, BlobError> {
+    BlobKey::parse(format!("rankings/{source}/{}/{period}.json.zst", period.kind()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,249 @@
+//! Period rollups and rankings, recomputed from the level below and written where readers look.
+//!
+//! An hour is recomputed from the `viewers` outputs (slot facts) of its observed slots, a day from its hours' rollups,
+//! a week and a month from their days'. Each recompute runs under the period's lock and writes: the rollup
+//! (`rollups/{source}/{kind}/{period}`), a stats item per channel, game, language and the platform, and for hours each
+//! live channel's minute values (kept `minute_retention`). Rankings are recomputed from the latest rollup under the
+//! same lock, with rank changes against the previous period's rankings.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use streamlens_domain::ids::SourceId;
+use streamlens_domain::rollup::{
+    ChannelPeriodStats, Filter, GroupPeriodStats, PeriodRollup, Rankings, SlotFact, built_from, rankings,
+};
+use streamlens_domain::storage::blob::{BlobError, BlobKey, layout};
+use streamlens_domain::storage::meta::keys::{self, RankingFilter, StatsOf};
+use streamlens_domain::storage::meta::{Item, WriteOp};
+use streamlens_domain::time::{Period, PeriodKind, Slot, SlotLength};
+
+use super::{PipelineContext, PipelineError};
+use crate::ingest::pull::{compress, decompress};
+
+/// Reads a JSON blob (zstd), `None` if absent.
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    ctx: &PipelineContext,
+    key: &BlobKey,
+) -> Result<Option<T>, PipelineError> {
+    match ctx.storage.blobs.get(key).await {
+        Ok(blob) => {
+            let json = decompress(&blob.bytes)?;
+            let value = serde_json::from_slice(&json).map_err(|e| PipelineError::Corrupt(format!("{key}: {e}")))?;
+            Ok(Some(value))
+        }
+        Err(BlobError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes a JSON blob (zstd).
+pub(crate) async fn write_json<T: Serialize>(
+    ctx: &PipelineContext,
+    key: &BlobKey,
+    value: &T,
+) -> Result<(), PipelineError> {
+    let json = serde_json::to_vec(value).map_err(|e| PipelineError::Corrupt(e.to_string()))?;
+    ctx.storage.blobs.put(key, compress(&json)?).await?;
+    Ok(())
+}
+
+/// The slot facts of one slot's `viewers` output, through the facts cache (an hour is recomputed once per series,
+/// and its other slots have not changed).
+async fn slot_facts(ctx: &PipelineContext, key: &str) -> Result<Arc<Vec<SlotFact>>, PipelineError> {
+    if let Some(facts) = ctx.facts.get(key) {
+        return Ok(facts);
+    }
+    let blob_key = BlobKey::parse(key.to_owned())?;
+    let facts: Vec<SlotFact> = read_json(ctx, &blob_key).await?.unwrap_or_default();
+    let facts = Arc::new(facts);
+    ctx.facts.insert(key.to_owned(), Arc::clone(&facts));
+    Ok(facts)
+}
+
+/// Every blob key under `prefix`.
+async fn list_keys(ctx: &PipelineContext, prefix: &str) -> Result<Vec<String>, PipelineError> {
+    let mut keys = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ctx.storage.blobs.list(prefix, after.as_deref(), 1000).await?;
+        keys.extend(page.entries.into_iter().map(|e| e.key.to_string()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(keys),
+        }
+    }
+}
+
+/// Recomputes an hour from the slot facts of its observed slots.
+async fn compute_hour(
+    ctx: &PipelineContext,
+    source: &SourceId,
+    hour: Period,
+    slot_length: SlotLength,
+) -> Result<PeriodRollup, PipelineError> {
+    // Slot keys of the hour share the prefix ".../2026-11-26/2026-11-26T11:" (whatever the slot length).
+    let prefix = layout::clean_hour_prefix(source, hour.start());
+    let folder = &prefix[..prefix.rfind('/').map_or(0, |i| i + 1)];
+    let mut slots: Vec<(Slot, Vec<SlotFact>)> = Vec::new();
+    for key in list_keys(ctx, &prefix).await? {
+        let Some(slot_text) = key
+            .strip_prefix(folder)
+            .and_then(|k| k.strip_suffix("/viewers.json.zst"))
+        else {
+            continue;
+        };
+        let Ok(slot) = slot_text.parse::<Slot>() else {
+            continue;
+        };
+        if slot.length() != slot_length || !hour.contains(slot.start()) {
+            continue;
+        }
+        let facts = slot_facts(ctx, &key).await?;
+        slots.push((slot, facts.as_ref().clone()));
+    }
+    Ok(PeriodRollup::from_slots(source.clone(), hour, slot_length, &slots))
+}
+
+/// Recomputes a day, week or month from the rollups of the periods below it.
+async fn compute_from_below(
+    ctx: &PipelineContext,
+    source: &SourceId,
+    period: Period,
+    slot_length: SlotLength,
+) -> Result<PeriodRollup, PipelineError> {
+    let below = built_from(period.kind()).unwrap_or(PeriodKind::Hour);
+    let mut parts = Vec::new();
+    // Candidate parts: the periods of the kind below that start inside this one.
+    for part in Period::covering(below, period.start(), period.end()).filter(|p| period.contains(p.start())) {
+        if let Some(rollup) = read_json::<PeriodRollup>(ctx, &layout::rollup(source, part)?).await? {
+            parts.push(rollup);
+        }
+    }
+    Ok(PeriodRollup::combine(source.clone(), period, slot_length, &parts))
+}
+
+/// The stats items and (for an hour) minute items of a rollup.
+fn items(ctx: &PipelineContext, rollup: &PeriodRollup) -> Result<Vec<WriteOp>, PipelineError> {
+    let source = &rollup.source;
+    let period = rollup.period;
+    let mut ops = Vec::with_capacity(rollup.channels.len() * 2 + rollup.games.len() + rollup.languages.len() + 1);
+    let expires_at = (period.end() + ctx.settings.minute_retention).timestamp();
+    for (id, totals) in &rollup.channels {
+        let stats = ChannelPeriodStats::of(rollup, totals);
+        ops.push(WriteOp::Put(Item::from_record(
+            keys::stats(source, StatsOf::Channel(id), period),
+            &stats,
+        )?));
+        if !totals.minutes.is_empty() {
+            let minutes = Item::new(keys::channel_minutes(source, id, period))
+                .with("slot_minutes", rollup.slot_length.minutes())
+                .with("viewers", serde_json::to_value(&totals.minutes).unwrap_or_default())
+                .with_expiry(expires_at);
+            ops.push(WriteOp::Put(minutes));
+        }
+    }
+    for (id, totals) in &rollup.games {
+        let stats = GroupPeriodStats::of(rollup, totals);
+        ops.push(WriteOp::Put(Item::from_record(
+            keys::stats(source, StatsOf::Game(id), period),
+            &stats,
+        )?));
+    }
+    for (language, totals) in &rollup.languages {
+        let stats = GroupPeriodStats::of(rollup, totals);
+        ops.push(WriteOp::Put(Item::from_record(
+            keys::stats(source, StatsOf::Language(language), period),
+            &stats,
+        )?));
+    }
+    let stats = GroupPeriodStats::of(rollup, &rollup.platform);
+    ops.push(WriteOp::Put(Item::from_record(
+        keys::stats(source, StatsOf::Platform, period),
+        &stats,
+    )?));
+    Ok(ops)
+}
+
+fn lock_name(source: &SourceId, period: Period) -> String {
+    format!("rollup:{source}:{period}")
+}
+
+/// Recomputes `period` of `source` from the level below and writes it; returns the rollup.
+pub async fn recompute(
+    ctx: &PipelineContext,
+    source: &SourceId,
+    period: Period,
+    slot_length: SlotLength,
+) -> Result<PeriodRollup, PipelineError> {
+    ctx.locks
+        .with(&lock_name(source, period), async {
+            let rollup = match period.kind() {
+                PeriodKind::Hour => compute_hour(ctx, source, period, slot_length).await?,
+                _ => compute_from_below(ctx, source, period, slot_length).await?,
+            };
+            write_json(ctx, &layout::rollup(source, period)?, &rollup).await?;
+            ctx.storage.meta.batch_write(items(ctx, &rollup)?).await?;
+            Ok(rollup)
+        })
+        .await?
+}
+
+/// Recomputes the rankings of `period` from its rollup (under the period's lock) and writes them; then, if the
+/// next period has rankings, recomputes those too (their rank changes depend on this period's). Returns how many
+/// ranking lists were written.
+pub async fn rerank(ctx: &PipelineContext, source: &SourceId, period: Period) -> Result<usize, PipelineError> {
+    let written = rerank_one(ctx, source, period).await?;
+    let next = period.next();
+    if ctx
+        .storage
+        .blobs
+        .head(&layout::rankings(source, next)?)
+        .await?
+        .is_some()
+    {
+        rerank_one(ctx, source, next).await?;
+    }
+    Ok(written)
+}
+
+async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) -> Result<usize, PipelineError> {
+    ctx.locks
+        .with(&lock_name(source, period), async {
+            let Some(rollup) = read_json::<PeriodRollup>(ctx, &layout::rollup(source, period)?).await? else {
+                return Ok(0);
+            };
+            let previous: Option<Rankings> = read_json(ctx, &layout::rankings(source, period.previous())?).await?;
+            let ranked = rankings(&rollup, previous.as_ref());
+            write_json(ctx, &layout::rankings(source, period)?, &ranked).await?;
+            let mut ops = Vec::new();
+            for list in &ranked.lists {
+                let filter = match &list.filter {
+                    Filter::All => RankingFilter::All,
+                    Filter::Language(language) => RankingFilter::Language(language),
+                    Filter::Game(game) => RankingFilter::Game(game),
+                };
+                let partition = keys::ranking_partition(source, list.ranked.key(), list.metric.key(), period, filter);
+                let total = list.rows.len();
+                for page in list.rows.chunks(keys::RANKING_PAGE as usize) {
+                    let first = page.first().map_or(1, |r| r.rank);
+                    let item = Item::new(keys::ranking_page(&partition, first))
+                        .with("total", total)
+                        .with("rows", serde_json::to_value(page).unwrap_or_default());
+                    ops.push(WriteOp::Put(item));
+                }
+            }
+            ctx.storage.meta.batch_write(ops).await?;
+            Ok(ranked.lists.len())
+        })
+        .await?
+}
+
+/// The bucket a roll-up request falls in: requests in one bucket make one job, run when the bucket ends.
+pub fn bucket(now: DateTime<Utc>, width: chrono::Duration) -> DateTime<Utc> {
+    let width = width.num_seconds().max(1);
+    let secs = now.timestamp().div_euclid(width) * width + width;
+    DateTime::from_timestamp(secs, 0).unwrap_or(now)
+}

@@ -1,0 +1,302 @@
+//! `channels`: channel profiles (login, display name, language, current game, title, broadcast start), the title and
+//! game changes since the previous slot, and the lookups by login, name prefix, language and game.
+//!
+//! Changes are found against the previous slot's `channels` output, so a series' output depends only on its own data
+//! and its previous slot's: re-runs give the same bytes. Profiles only move forward: a late series does not overwrite
+//! a profile written from a later slot.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use streamlens_domain::ids::{ChannelId, GameId, Language, Login, SeriesId, SourceId, StreamId};
+use streamlens_domain::record::PreparedStream;
+use streamlens_domain::storage::blob::layout;
+use streamlens_domain::storage::meta::{Item, WriteOp, keys};
+use streamlens_domain::time::Slot;
+
+use super::prepare::Prepared;
+use crate::pipeline::rollups::read_json;
+use crate::pipeline::{Counts, PipelineError, Step, StepContext};
+
+/// A channel as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelProfile {
+    /// The channel.
+    pub channel: ChannelId,
+    /// Login.
+    pub login: Login,
+    /// Display name.
+    pub display_name: String,
+    /// Broadcast language.
+    pub language: Option<Language>,
+    /// Current game.
+    pub game: Option<GameId>,
+    /// Current game's name.
+    pub game_name: String,
+    /// Stream title.
+    pub title: String,
+    /// When the current stream started.
+    pub started_at: DateTime<Utc>,
+    /// The current stream.
+    pub stream: StreamId,
+    /// The slot this profile is from.
+    pub as_of: Slot,
+}
+
+impl ChannelProfile {
+    /// Whether two profiles differ in what a reader sees (not in stream id or slot).
+    fn differs(&self, other: &ChannelProfile) -> bool {
+        (
+            &self.login,
+            &self.display_name,
+            &self.language,
+            &self.game,
+            &self.game_name,
+            &self.title,
+            self.started_at,
+        ) != (
+            &other.login,
+            &other.display_name,
+            &other.language,
+            &other.game,
+            &other.game_name,
+            &other.title,
+            other.started_at,
+        )
+    }
+}
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The title.
+    Title,
+    /// The game.
+    Game,
+}
+
+/// A title or game change between two slots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelChange {
+    /// The channel.
+    pub channel: ChannelId,
+    /// The slot the new value was first seen in.
+    pub slot: Slot,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// The value before.
+    pub from: String,
+    /// The value after.
+    pub to: String,
+}
+
+/// The output of `channels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelsOutput {
+    /// Every live channel, by channel id.
+    pub profiles: Vec<ChannelProfile>,
+    /// Changes against the previous slot, by channel id.
+    pub changes: Vec<ChannelChange>,
+    /// Whether the previous slot's output was there to compare with.
+    pub compared: bool,
+}
+
+/// One profile per live channel (a channel twice in a snapshot: its stream with the most viewers), by channel id.
+pub fn profiles(streams: &[PreparedStream], slot: Slot) -> Vec<ChannelProfile> {
+    let mut best: BTreeMap<&ChannelId, &PreparedStream> = BTreeMap::new();
+    for stream in streams {
+        let keep = best.get(&stream.channel).is_none_or(|b| {
+            stream.viewers > b.viewers || (stream.viewers == b.viewers && stream.stream_id < b.stream_id)
+        });
+        if keep {
+            best.insert(&stream.channel, stream);
+        }
+    }
+    best.into_values()
+        .map(|s| ChannelProfile {
+            channel: s.channel.clone(),
+            login: s.login.clone(),
+            display_name: s.display_name.clone(),
+            language: s.language.clone(),
+            game: s.game.clone(),
+            game_name: s.game_name.clone(),
+            title: s.title.clone(),
+            started_at: s.started_at,
+            stream: s.stream_id.clone(),
+            as_of: slot,
+        })
+        .collect()
+}
+
+/// Title and game changes of channels live in both slots.
+pub fn changes(previous: &[ChannelProfile], current: &[ChannelProfile], slot: Slot) -> Vec<ChannelChange> {
+    let before: BTreeMap<&ChannelId, &ChannelProfile> = previous.iter().map(|p| (&p.channel, p)).collect();
+    let mut out = Vec::new();
+    for now in current {
+        let Some(was) = before.get(&now.channel) else {
+            continue;
+        };
+        if was.title != now.title {
+            out.push(ChannelChange {
+                channel: now.channel.clone(),
+                slot,
+                kind: ChangeKind::Title,
+                from: was.title.clone(),
+                to: now.title.clone(),
+            });
+        }
+        if was.game != now.game {
+            out.push(ChannelChange {
+                channel: now.channel.clone(),
+                slot,
+                kind: ChangeKind::Game,
+                from: was.game.as_ref().map(ToString::to_string).unwrap_or_default(),
+                to: now.game.as_ref().map(ToString::to_string).unwrap_or_default(),
+            });
+        }
+    }
+    out
+}
+
+/// The lookup items of a profile.
+fn lookups(source: &SourceId, p: &ChannelProfile) -> Vec<streamlens_domain::storage::meta::Key> {
+    let mut out = vec![
+        keys::channel_login(source, &p.login),
+        keys::channel_by_name(source, &p.login, &p.channel),
+    ];
+    if let Some(language) = &p.language {
+        out.push(keys::channel_by_language(source, language, &p.login, &p.channel));
+    }
+    if let Some(game) = &p.game {
+        out.push(keys::channel_by_game(source, game, &p.login, &p.channel));
+    }
+    out
+}
+
+/// The step.
+#[derive(Debug)]
+pub struct Channels;
+
+#[async_trait]
+impl Step for Channels {
+    fn name(&self) -> &'static str {
+        "channels"
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["prepare"]
+    }
+
+    async fn run(&self, cx: &StepContext<'_>) -> Result<Counts, PipelineError> {
+        let source = &cx.series.source;
+        let slot = cx.series.slot;
+        let prepared = cx.outputs.load::<Prepared>(cx.pipeline, "prepare").await?;
+        let current = profiles(&prepared.streams, slot);
+        let previous_key = layout::clean_output(&SeriesId::new(source.clone(), slot.previous()), "channels")?;
+        let previous: Option<ChannelsOutput> = read_json(cx.pipeline, &previous_key).await?;
+        let found = previous
+            .as_ref()
+            .map(|p| changes(&p.profiles, &current, slot))
+            .unwrap_or_default();
+
+        // Profiles to write: the ones that are new or differ from the previous slot's.
+        let before: BTreeMap<&ChannelId, &ChannelProfile> = previous
+            .iter()
+            .flat_map(|p| p.profiles.iter())
+            .map(|p| (&p.channel, p))
+            .collect();
+        let mut ops = Vec::new();
+        let mut written = 0u64;
+        for profile in &current {
+            if before.get(&profile.channel).is_some_and(|was| !was.differs(profile)) {
+                continue;
+            }
+            let key = keys::channel(source, &profile.channel);
+            let stored: Option<ChannelProfile> = match cx.pipeline.storage.meta.get(&key).await? {
+                Some(item) => item.decode().ok(),
+                None => None,
+            };
+            if stored.as_ref().is_some_and(|s| s.as_of > slot) {
+                continue;
+            }
+            if let Some(stored) = &stored {
+                for old in lookups(source, stored) {
+                    if !lookups(source, profile).contains(&old) {
+                        ops.push(WriteOp::Delete(old));
+                    }
+                }
+            }
+            ops.push(WriteOp::Put(Item::from_record(key, profile)?));
+            for lookup in lookups(source, profile) {
+                let item = Item::new(lookup)
+                    .with("channel", profile.channel.as_str())
+                    .with("login", profile.login.as_str());
+                ops.push(WriteOp::Put(item));
+            }
+            written += 1;
+        }
+        for change in &found {
+            let kind = match change.kind {
+                ChangeKind::Title => "title",
+                ChangeKind::Game => "game",
+            };
+            ops.push(WriteOp::Put(Item::from_record(
+                keys::channel_change(source, &change.channel, slot, kind),
+                change,
+            )?));
+        }
+        cx.pipeline.storage.meta.batch_write(ops).await?;
+        let counts = Counts::from([
+            ("channels".to_owned(), current.len() as u64),
+            ("profiles_written".to_owned(), written),
+            ("changes".to_owned(), found.len() as u64),
+        ]);
+        let output = ChannelsOutput {
+            profiles: current,
+            changes: found,
+            compared: previous.is_some(),
+        };
+        cx.outputs.save(cx.pipeline, self.name(), output).await?;
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(channel: &str, title: &str, game: &str) -> ChannelProfile {
+        ChannelProfile {
+            channel: ChannelId::parse(channel).unwrap(),
+            login: Login::parse(format!("c{channel}")).unwrap(),
+            display_name: channel.into(),
+            language: None,
+            game: Some(GameId::parse(game).unwrap()),
+            game_name: game.into(),
+            title: title.into(),
+            started_at: DateTime::from_timestamp(0, 0).unwrap(),
+            stream: StreamId::parse("s").unwrap(),
+            as_of: "2026-11-26T11:27:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn title_and_game_changes_of_channels_live_in_both_slots() {
+        let slot: Slot = "2026-11-26T11:28:00Z".parse().unwrap();
+        let before = vec![profile("1", "a", "g"), profile("2", "b", "g")];
+        let after = vec![profile("1", "a2", "g"), profile("2", "b", "h"), profile("3", "c", "g")];
+        let found = changes(&before, &after, slot);
+        let view: Vec<(&str, ChangeKind, &str, &str)> = found
+            .iter()
+            .map(|c| (c.channel.as_str(), c.kind, c.from.as_str(), c.to.as_str()))
+            .collect();
+        assert_eq!(
+            view,
+            [("1", ChangeKind::Title, "a", "a2"), ("2", ChangeKind::Game, "g", "h")]
+        );
+        assert!(!profile("1", "a", "g").differs(&profile("1", "a", "g")));
+    }
+}
