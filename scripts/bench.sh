@@ -6,17 +6,28 @@
 #   scripts/bench.sh meta     metadata store throughput on SQLite (100,000 items)
 #   scripts/bench.sh queue    jobs/s through the Redis queue (no-op, StartSeries); needs Redis on 127.0.0.1:6379
 #   scripts/bench.sh ingest   a live pull of 10,000 streams from a simulator process; a worker's peak memory
+#   scripts/bench.sh pipeline one series of 10,000 streams through the DAG; a simulated day end to end; DuckDB on
+#                             the same day (installed into a virtualenv under the cache folder the first time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_meta() { cargo bench -p streamlens-domain --bench meta_sqlite; }
 run_queue() { cargo bench -p streamlens-jobs --bench queue; }
 run_ingest() { cargo bench -p streamlens-jobs --bench ingest; }
+run_pipeline() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/streamlens/duckdb-1.4"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import duckdb' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet 'duckdb>=1.4,<1.5'
+  fi
+  STREAMLENS_BENCH_PYTHON="$venv/bin/python" cargo bench -p streamlens-jobs --bench pipeline -- "$@"
+}
 
 case "${1:-all}" in
-  all) run_meta; run_queue; run_ingest ;;
+  all) run_meta; run_queue; run_ingest; run_pipeline ;;
   meta) run_meta ;;
   queue) run_queue ;;
   ingest) run_ingest ;;
-  *) echo "usage: scripts/bench.sh [meta|queue|ingest]" >&2; exit 2 ;;
+  pipeline) shift; run_pipeline "$@" ;;
+  *) echo "usage: scripts/bench.sh [meta|queue|ingest|pipeline [dag|day]]" >&2; exit 2 ;;
 esac

@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //!
+//! - [`admin`]: re-run a series, list and requeue dead jobs, queue depths.
 //! - [`sources`]: the external API clients (Twitch Helix, history endpoints) and their shared retry loop.
-//! - [`jobs`]: the job types (`PullSource`, `StartSeries`), one file each, and the function that registers them all.
+//! - [`jobs`]: the job types (`PullSource`, `StartSeries`, `RunPipeline`, `RollUp`), one file each, and the function that registers them all.
 //! - [`pipeline`]: the per-series DAG of steps, run records, rollups and rankings.
-//! - [`notify`]: `SeriesReady` and `RankingsUpdated` events, in-process or through Redis pub/sub.
+//! - [`notify`]: `SeriesReady` and `RankingsUpdated` events, in-process, through Redis pub/sub, or on EventBridge.
+//! - [`observability`]: the metrics registry (jobs, series, steps, queue depths) in the Prometheus format.
 //! - [`queue`]: the apalis queue on Redis or SQLite, with each backend's hazards handled, and the workers.
 //! - [`runtime`]: what every process starts with (config, stores, queue, sources), and `pull_now`.
 //! - [`scheduler`]: cron schedules per source with one leader across processes, and the upkeep (reconciler, purge).
@@ -21,10 +23,12 @@
 pub use runtime::{Runtime, pull_now};
 pub use streamlens_domain as domain;
 
+pub mod admin;
 pub mod backfill;
 pub mod ingest;
 pub mod jobs;
 pub mod notify;
+pub mod observability;
 pub mod pipeline;
 pub mod queue;
 pub mod runtime;

@@ -9,7 +9,7 @@ use super::{Peak, average_viewers, minutes_to_hours, viewer_minutes};
 use crate::time::SlotLength;
 
 /// Hours watched, airtime, average and peak viewers of one channel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChannelStats {
     /// Σ viewers × s over the live slots.
     pub viewer_minutes: u64,

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::SlotLength;
 
 /// A maximum and the slot it was first reached in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Peak {
     /// The maximum value.
     pub value: u64,

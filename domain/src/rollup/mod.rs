@@ -6,16 +6,19 @@
 //! is what makes a re-run, a duplicate delivery or a late series unable to count anything twice: the same inputs give
 //! the same bytes, whatever order they arrived in.
 //!
+//! - [`broadcasts`]: broadcasts hour by hour, each hour continuing the previous one's.
 //! - [`facts`]: one channel in one slot, the unit everything is built from.
 //! - [`period`]: a period's totals, from slots or from sub-periods.
 //! - [`ranking`]: rankings of a period, with rank changes.
 //! - [`stats`]: the per-entity stats items rollups write for the gateway.
 
+pub mod broadcasts;
 pub mod facts;
 pub mod period;
 pub mod ranking;
 pub mod stats;
 
+pub use broadcasts::{ChannelBroadcast, HourBroadcasts};
 pub use facts::{SlotFact, slot_facts};
 pub use period::{ChannelTotals, GroupTotals, PeriodRollup};
 pub use ranking::{Filter, MetricKind, RankRow, RankedKind, RankingList, Rankings, rankings};

@@ -41,14 +41,14 @@ pub struct PullRequest {
 pub const MAX_PULL_RANGE: Duration = Duration::days(1);
 
 /// Compresses a page for storage.
-pub(crate) fn compress(body: &[u8]) -> Result<Bytes, IngestError> {
+pub fn compress(body: &[u8]) -> Result<Bytes, IngestError> {
     let mut encoder = zstd::Encoder::new(Vec::with_capacity(body.len() / 4), 3).map_err(IngestError::compression)?;
     encoder.write_all(body).map_err(IngestError::compression)?;
     Ok(Bytes::from(encoder.finish().map_err(IngestError::compression)?))
 }
 
 /// Decompresses a stored page.
-pub(crate) fn decompress(stored: &[u8]) -> Result<Vec<u8>, IngestError> {
+pub fn decompress(stored: &[u8]) -> Result<Vec<u8>, IngestError> {
     zstd::decode_all(stored).map_err(IngestError::compression)
 }
 

@@ -26,6 +26,7 @@ pub use start_series::StartSeries;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use streamlens_domain::ids::SeriesId;
 use streamlens_domain::storage::Storage;
 
 use crate::ingest::IngestError;
@@ -102,6 +103,11 @@ pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + 'sta
 
     /// A key that makes a second push of the same work a no-op within the idempotency window.
     fn idempotency_key(&self) -> Option<String>;
+
+    /// The series the job works on, for its log span.
+    fn series_id(&self) -> Option<SeriesId> {
+        None
+    }
 
     /// When the job may run at the earliest (`None`: at once).
     fn not_before(&self) -> Option<DateTime<Utc>> {

@@ -25,6 +25,10 @@ impl Job for RunPipeline {
         Some(format!("run:{}:{}", self.series, self.run_id))
     }
 
+    fn series_id(&self) -> Option<SeriesId> {
+        Some(self.series.clone())
+    }
+
     async fn run(self, ctx: &JobContext, attempt: usize) -> Result<(), JobError> {
         let last = attempt >= Self::MAX_ATTEMPTS;
         match crate::pipeline::run(&ctx.pipeline, &self.series, &self.run_id, self.trigger, last).await {

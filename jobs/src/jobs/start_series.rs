@@ -1,7 +1,7 @@
 //! `StartSeries`: copy one slot's data out of a raw pull into its series, once.
 
 use serde::{Deserialize, Serialize};
-use streamlens_domain::ids::SourceId;
+use streamlens_domain::ids::{SeriesId, SourceId};
 use streamlens_domain::pulls::{PullId, Trigger};
 use streamlens_domain::time::Slot;
 
@@ -33,6 +33,10 @@ impl Job for StartSeries {
 
     fn idempotency_key(&self) -> Option<String> {
         Some(format!("start:{}:{}:{}", self.source, self.slot, self.pull_id))
+    }
+
+    fn series_id(&self) -> Option<SeriesId> {
+        Some(SeriesId::new(self.source.clone(), self.slot))
     }
 
     async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {

@@ -2,10 +2,10 @@
 //! execution's.
 //!
 //! ```text
-//! prepare ─► viewers ───┐
-//!         ─► channels   ├─► rollups (the slot's hour) ─► rankings (the hour's) ─► finalize (ready, SeriesReady)
-//!         ─► games      │
-//!         ─► languages ─┘
+//! prepare ─► viewers ───┐                            ┌─► rankings (the hour's) ──┐
+//!         ─► games      ├─► rollups (the slot's hour) ─┤                           ├─► finalize (ready, SeriesReady)
+//!         ─► languages ─┘                            └─► broadcasts (the hour's) ─┤
+//!         ─► channels ───────────────────────────────────────────────────────────┘
 //! ```
 //!
 //! Each step is one file under [`steps`] implementing [`Step`]: its name, the steps it needs, and `run`, which reads
@@ -46,6 +46,7 @@ use streamlens_domain::storage::meta::{Condition, MetaError, Update, keys};
 use crate::ingest::IngestError;
 use crate::ingest::pages::PageCache;
 use crate::notify::Notifier;
+use crate::observability;
 use crate::queue::Queue;
 use crate::sources::registry::Sources;
 use locks::{LockError, Locks};
@@ -426,6 +427,12 @@ pub async fn run(
                 run_record.status = RunStatus::Failed;
                 run_record.finished_at = Some(Utc::now());
                 set_series_status(ctx, &record, SeriesStatus::Failed).await?;
+                metrics::counter!(
+                    observability::SERIES_PROCESSED,
+                    "source" => record.source.to_string(),
+                    "outcome" => "failed"
+                )
+                .increment(1);
             }
             run::save_run(&ctx.storage, &run_record).await?;
             Err(error)
@@ -460,8 +467,7 @@ async fn run_step(
     let started = Instant::now();
     let result = tracing::Instrument::instrument(step.run(cx), span.clone()).await;
     let duration_ms = started.elapsed().as_millis() as u64;
-    metrics::histogram!("streamlens_step_duration_seconds", "step" => step.name())
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!(observability::STEP_DURATION, "step" => step.name()).record(started.elapsed().as_secs_f64());
     record.finished_at = Some(Utc::now());
     match result {
         Ok(counts) => {
@@ -477,7 +483,7 @@ async fn run_step(
         }
         Err(error) => {
             span.in_scope(|| tracing::warn!(duration_ms, %error, "step failed"));
-            metrics::counter!("streamlens_step_failures_total", "step" => step.name()).increment(1);
+            metrics::counter!(observability::STEP_FAILURES, "step" => step.name()).increment(1);
             record.status = RunStatus::Failed;
             record.error = Some(error.to_string());
             let _ = run::save_step(storage, &cx.series.id, &cx.run.run_id, &record).await;

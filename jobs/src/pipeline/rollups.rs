@@ -4,16 +4,19 @@
 //! a week and a month from their days'. Each recompute runs under the period's lock and writes: the rollup
 //! (`rollups/{source}/{kind}/{period}`), a stats item per channel, game, language and the platform, and for hours each
 //! live channel's minute values (kept `minute_retention`). Rankings are recomputed from the latest rollup under the
-//! same lock, with rank changes against the previous period's rankings.
+//! same lock, with rank changes against the previous period's rankings. An hour's broadcasts are recomputed from its
+//! rollup and the previous hour's broadcasts, then the following hours while they change.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use streamlens_domain::ids::SourceId;
+use streamlens_domain::ids::{ChannelId, SourceId};
 use streamlens_domain::rollup::{
-    ChannelPeriodStats, Filter, GroupPeriodStats, PeriodRollup, Rankings, SlotFact, built_from, rankings,
+    ChannelBroadcast, ChannelPeriodStats, Filter, GroupPeriodStats, HourBroadcasts, PeriodRollup, Rankings, SlotFact,
+    built_from, rankings,
 };
 use streamlens_domain::storage::blob::{BlobError, BlobKey, layout};
 use streamlens_domain::storage::meta::keys::{self, RankingFilter, StatsOf};
@@ -196,14 +199,10 @@ pub async fn recompute(
 /// ranking lists were written.
 pub async fn rerank(ctx: &PipelineContext, source: &SourceId, period: Period) -> Result<usize, PipelineError> {
     let written = rerank_one(ctx, source, period).await?;
+    // The next period's rank changes are against this one. Its rollup is written before its rankings are computed,
+    // so checking the rollup (not the rankings) cannot miss a next period whose rankings are being computed now.
     let next = period.next();
-    if ctx
-        .storage
-        .blobs
-        .head(&layout::rankings(source, next)?)
-        .await?
-        .is_some()
-    {
+    if ctx.storage.blobs.head(&layout::rollup(source, next)?).await?.is_some() {
         rerank_one(ctx, source, next).await?;
     }
     Ok(written)
@@ -237,6 +236,67 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
             }
             ctx.storage.meta.batch_write(ops).await?;
             Ok(ranked.lists.len())
+        })
+        .await?
+}
+
+/// Recomputes the broadcasts of `hour` from its rollup and the previous hour's broadcasts, then the hours after it
+/// while they change. Returns how many hours were rewritten.
+pub async fn rebroadcast(ctx: &PipelineContext, source: &SourceId, hour: Period) -> Result<usize, PipelineError> {
+    let mut rewritten = 0;
+    let mut current = hour;
+    // An hour only changes the next one by what it carries over; stop at the first hour that comes out unchanged,
+    // or that has no rollup yet (its own series will read this hour's broadcasts when it comes).
+    while rebroadcast_one(ctx, source, current).await? {
+        rewritten += 1;
+        current = current.next();
+        if ctx
+            .storage
+            .blobs
+            .head(&layout::rollup(source, current)?)
+            .await?
+            .is_none()
+        {
+            break;
+        }
+    }
+    Ok(rewritten)
+}
+
+/// Recomputes one hour's broadcasts under its lock; returns whether they changed.
+async fn rebroadcast_one(ctx: &PipelineContext, source: &SourceId, hour: Period) -> Result<bool, PipelineError> {
+    ctx.locks
+        .with(&format!("broadcasts:{source}:{hour}"), async {
+            let Some(rollup) = read_json::<PeriodRollup>(ctx, &layout::rollup(source, hour)?).await? else {
+                return Ok(false);
+            };
+            let key = layout::broadcasts(source, hour)?;
+            let previous: Option<HourBroadcasts> =
+                read_json(ctx, &layout::broadcasts(source, hour.previous())?).await?;
+            let computed = HourBroadcasts::compute(&rollup, previous.as_ref());
+            let old: Option<HourBroadcasts> = read_json(ctx, &key).await?;
+            if old.as_ref() == Some(&computed) {
+                return Ok(false);
+            }
+            write_json(ctx, &key, &computed).await?;
+            let mut ops = Vec::new();
+            let new_keys: HashSet<(&ChannelId, DateTime<Utc>)> =
+                computed.iter().map(|b| (&b.channel, b.start)).collect();
+            // A broadcast that was in this hour and no longer is was merged into an earlier one.
+            for gone in old.iter().flat_map(|o| o.iter()) {
+                if !new_keys.contains(&(&gone.channel, gone.start)) {
+                    ops.push(WriteOp::Delete(keys::broadcast(source, &gone.channel, gone.start)));
+                }
+            }
+            let unchanged: HashSet<&ChannelBroadcast> = old.iter().flat_map(|o| o.iter()).collect();
+            for broadcast in computed.iter().filter(|b| !unchanged.contains(b)) {
+                ops.push(WriteOp::Put(Item::from_record(
+                    keys::broadcast(source, &broadcast.channel, broadcast.start),
+                    broadcast,
+                )?));
+            }
+            ctx.storage.meta.batch_write(ops).await?;
+            Ok(true)
         })
         .await?
 }

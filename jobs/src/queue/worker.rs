@@ -19,6 +19,7 @@ use tracing::Instrument as _;
 use super::Queue;
 use super::layers::{FixedInterval, MaxAttemptsLayer};
 use crate::jobs::{Job, JobContext, JobError};
+use crate::observability;
 
 /// Longest a retry of a failed job waits before running (the SQLite backend retries at once).
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
@@ -81,13 +82,29 @@ async fn handle<J: Job>(job: J, ctx: Data<JobContext>, attempt: Attempt) -> Resu
         let delay = Duration::from_millis(250 << (attempt - 2).min(7)).min(MAX_RETRY_DELAY);
         tokio::time::sleep(delay).await;
     }
-    let span = tracing::info_span!("job", job.name = J::QUEUE, job.attempt = attempt);
+    let span = tracing::info_span!(
+        "job",
+        job.name = J::QUEUE,
+        job.attempt = attempt,
+        series.id = tracing::field::Empty
+    );
+    if let Some(series) = job.series_id() {
+        span.record("series.id", tracing::field::display(series));
+    }
     let started = std::time::Instant::now();
     let result = job.run(&ctx, attempt).instrument(span.clone()).await;
-    let duration_ms = started.elapsed().as_millis() as u64;
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_millis() as u64;
+    let outcome = match &result {
+        Ok(()) => "done",
+        Err(JobError::Retry(_)) if attempt < J::MAX_ATTEMPTS => "retry",
+        Err(_) => "dead",
+    };
+    metrics::counter!(observability::JOBS, "job" => J::QUEUE, "outcome" => outcome).increment(1);
+    metrics::histogram!(observability::JOB_DURATION, "job" => J::QUEUE).record(elapsed.as_secs_f64());
     span.in_scope(|| match &result {
         Ok(()) => tracing::debug!(duration_ms, "job done"),
-        Err(error) => tracing::warn!(duration_ms, %error, max_attempts = J::MAX_ATTEMPTS, "job failed"),
+        Err(error) => tracing::warn!(duration_ms, %error, max_attempts = J::MAX_ATTEMPTS, outcome, "job failed"),
     });
     match result {
         Ok(()) => Ok(()),

@@ -7,7 +7,8 @@
 //! worker that falls a tick behind (the monitor restarts it).
 //!
 //! Upkeep, also leader-only: every minute the reconciler ([`crate::ingest::reconcile`]) starts the series whose raw
-//! data exists without one; every hour finished jobs are purged from the queue and expired metadata items removed.
+//! data exists without one, and re-runs series whose run stalled with no job left; every hour finished jobs are
+//! purged from the queues and expired metadata items (old minute data) removed.
 //!
 //! - [`leader`]: the Redis leader lock, or sole leadership in the embedded setup.
 
@@ -25,8 +26,10 @@ use streamlens_domain::ids::SourceId;
 use streamlens_domain::pulls::Trigger;
 use streamlens_domain::storage::Storage;
 
-use crate::ingest::reconcile::reconcile;
-use crate::jobs::{PullSource, StartSeries};
+use crate::admin;
+use crate::ingest::reconcile::{reconcile, stalled_series};
+use crate::jobs::{PullSource, RunPipeline, StartSeries};
+use crate::pipeline::run::{RunId, RunTrigger};
 use crate::queue::worker::worker_name;
 use crate::queue::{Queue, QueueError};
 use leader::{LEASE, Leadership, RedisLock};
@@ -103,6 +106,23 @@ async fn on_reconcile_tick(tick: Tick, ctx: Data<TickContext>) -> Result<(), Box
         })
         .collect();
     ctx.queue.push_all(starts).await?;
+
+    // Series whose run never finished: only when no pipeline job waits or runs (a backlog finishes them).
+    if ctx.queue.depth::<RunPipeline>().await?.backlog() == 0 {
+        let stalled = stalled_series(&ctx.storage, &ctx.sources, now).await?;
+        if !stalled.is_empty() {
+            tracing::info!(stalled = stalled.len(), "re-running stalled series");
+        }
+        let runs: Vec<RunPipeline> = stalled
+            .into_iter()
+            .map(|series| RunPipeline {
+                series,
+                run_id: RunId::generate(),
+                trigger: RunTrigger::Reconcile,
+            })
+            .collect();
+        ctx.queue.push_all(runs).await?;
+    }
     Ok(())
 }
 
@@ -111,7 +131,7 @@ async fn on_upkeep_tick(tick: Tick, ctx: Data<TickContext>) -> Result<(), BoxDyn
     if !ctx.leadership.lead().await? {
         return Ok(());
     }
-    let jobs = ctx.queue.purge_done::<PullSource>().await? + ctx.queue.purge_done::<StartSeries>().await?;
+    let jobs = admin::purge_done(&ctx.queue).await?;
     let items = ctx.storage.meta.purge_expired(tick_time(&tick).timestamp()).await?;
     tracing::info!(jobs, items, "purged finished jobs and expired items");
     Ok(())

@@ -8,6 +8,7 @@
 //! | `clean/{source}/{day}/{slot}/{step}.json.zst` | a pipeline step's output | the pipeline |
 //! | `rollups/{source}/{kind}/{period}.json.zst` | a period's totals (`PeriodRollup`) | rollups |
 //! | `rankings/{source}/{kind}/{period}.json.zst` | a period's rankings (`Rankings`) | rankings |
+//! | `broadcasts/{source}/{hour}.json.zst` | the broadcasts touching an hour (`HourBroadcasts`) | broadcasts |
 
 use super::{BlobError, BlobKey};
 use crate::ids::{SeriesId, SourceId};
@@ -51,6 +52,11 @@ pub fn clean_hour_prefix(source: &SourceId, hour_start: chrono::DateTime<chrono:
 /// A period's totals.
 pub fn rollup(source: &SourceId, period: Period) -> Result<BlobKey, BlobError> {
     BlobKey::parse(format!("rollups/{source}/{}/{period}.json.zst", period.kind()))
+}
+
+/// The broadcasts touching an hour.
+pub fn broadcasts(source: &SourceId, hour: Period) -> Result<BlobKey, BlobError> {
+    BlobKey::parse(format!("broadcasts/{source}/{hour}.json.zst"))
 }
 
 /// A period's rankings.

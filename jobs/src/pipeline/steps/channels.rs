@@ -2,8 +2,10 @@
 //! game changes since the previous slot, and the lookups by login, name prefix, language and game.
 //!
 //! Changes are found against the previous slot's `channels` output, so a series' output depends only on its own data
-//! and its previous slot's: re-runs give the same bytes. Profiles only move forward: a late series does not overwrite
-//! a profile written from a later slot.
+//! and its previous slot's: re-runs give the same bytes. A late series also compares the next slot with itself (the
+//! next slot found no previous one when it ran). Both run under a per-slot lock, so of two neighbours running at once
+//! the second always sees the first. Profiles only move forward: a late series does not overwrite a profile written
+//! from a later slot.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +19,8 @@ use streamlens_domain::storage::meta::{Item, WriteOp, keys};
 use streamlens_domain::time::Slot;
 
 use super::prepare::Prepared;
-use crate::pipeline::rollups::read_json;
-use crate::pipeline::{Counts, PipelineError, Step, StepContext};
+use crate::pipeline::rollups::{read_json, write_json};
+use crate::pipeline::{Counts, PipelineContext, PipelineError, Step, StepContext};
 
 /// A channel as last seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,73 +197,143 @@ impl Step for Channels {
         let slot = cx.series.slot;
         let prepared = cx.outputs.load::<Prepared>(cx.pipeline, "prepare").await?;
         let current = profiles(&prepared.streams, slot);
-        let previous_key = layout::clean_output(&SeriesId::new(source.clone(), slot.previous()), "channels")?;
-        let previous: Option<ChannelsOutput> = read_json(cx.pipeline, &previous_key).await?;
-        let found = previous
-            .as_ref()
-            .map(|p| changes(&p.profiles, &current, slot))
-            .unwrap_or_default();
-
-        // Profiles to write: the ones that are new or differ from the previous slot's.
-        let before: BTreeMap<&ChannelId, &ChannelProfile> = previous
-            .iter()
-            .flat_map(|p| p.profiles.iter())
-            .map(|p| (&p.channel, p))
-            .collect();
-        let mut ops = Vec::new();
-        let mut written = 0u64;
-        for profile in &current {
-            if before.get(&profile.channel).is_some_and(|was| !was.differs(profile)) {
-                continue;
-            }
-            let key = keys::channel(source, &profile.channel);
-            let stored: Option<ChannelProfile> = match cx.pipeline.storage.meta.get(&key).await? {
-                Some(item) => item.decode().ok(),
-                None => None,
-            };
-            if stored.as_ref().is_some_and(|s| s.as_of > slot) {
-                continue;
-            }
-            if let Some(stored) = &stored {
-                for old in lookups(source, stored) {
-                    if !lookups(source, profile).contains(&old) {
-                        ops.push(WriteOp::Delete(old));
-                    }
-                }
-            }
-            ops.push(WriteOp::Put(Item::from_record(key, profile)?));
-            for lookup in lookups(source, profile) {
-                let item = Item::new(lookup)
-                    .with("channel", profile.channel.as_str())
-                    .with("login", profile.login.as_str());
-                ops.push(WriteOp::Put(item));
-            }
-            written += 1;
-        }
-        for change in &found {
-            let kind = match change.kind {
-                ChangeKind::Title => "title",
-                ChangeKind::Game => "game",
-            };
-            ops.push(WriteOp::Put(Item::from_record(
-                keys::channel_change(source, &change.channel, slot, kind),
-                change,
-            )?));
-        }
-        cx.pipeline.storage.meta.batch_write(ops).await?;
-        let counts = Counts::from([
-            ("channels".to_owned(), current.len() as u64),
-            ("profiles_written".to_owned(), written),
-            ("changes".to_owned(), found.len() as u64),
-        ]);
-        let output = ChannelsOutput {
-            profiles: current,
-            changes: found,
-            compared: previous.is_some(),
-        };
-        cx.outputs.save(cx.pipeline, self.name(), output).await?;
+        let ctx = cx.pipeline;
+        let (counts, output) = ctx
+            .locks
+            .with(&lock_name(source, slot), async {
+                let previous_key = layout::clean_output(&SeriesId::new(source.clone(), slot.previous()), "channels")?;
+                let previous: Option<ChannelsOutput> = read_json(ctx, &previous_key).await?;
+                let found = previous
+                    .as_ref()
+                    .map(|p| changes(&p.profiles, &current, slot))
+                    .unwrap_or_default();
+                let written = write_profiles(ctx, source, slot, &current, previous.as_ref()).await?;
+                ctx.storage.meta.batch_write(change_ops(source, &[], &found)?).await?;
+                let counts = Counts::from([
+                    ("channels".to_owned(), current.len() as u64),
+                    ("profiles_written".to_owned(), written),
+                    ("changes".to_owned(), found.len() as u64),
+                ]);
+                let output = ChannelsOutput {
+                    profiles: current,
+                    changes: found,
+                    compared: previous.is_some(),
+                };
+                Ok::<_, PipelineError>((counts, output))
+            })
+            .await??;
+        let output = cx.outputs.save(ctx, self.name(), output).await?;
+        // This series may be late: the next slot's changes were then found without it. Find them again.
+        ctx.locks
+            .with(
+                &lock_name(source, slot.next()),
+                recompare_next(ctx, source, slot, &output),
+            )
+            .await??;
         Ok(counts)
     }
+}
+
+fn lock_name(source: &SourceId, slot: Slot) -> String {
+    format!("channels:{source}:{slot}")
+}
+
+/// Writes the profiles that are new or changed since `previous`, unless a later slot wrote them already; returns
+/// how many.
+async fn write_profiles(
+    ctx: &PipelineContext,
+    source: &SourceId,
+    slot: Slot,
+    current: &[ChannelProfile],
+    previous: Option<&ChannelsOutput>,
+) -> Result<u64, PipelineError> {
+    let before: BTreeMap<&ChannelId, &ChannelProfile> = previous
+        .iter()
+        .flat_map(|p| p.profiles.iter())
+        .map(|p| (&p.channel, p))
+        .collect();
+    let mut ops = Vec::new();
+    let mut written = 0u64;
+    for profile in current {
+        if before.get(&profile.channel).is_some_and(|was| !was.differs(profile)) {
+            continue;
+        }
+        let key = keys::channel(source, &profile.channel);
+        let stored: Option<ChannelProfile> = match ctx.storage.meta.get(&key).await? {
+            Some(item) => item.decode().ok(),
+            None => None,
+        };
+        if stored.as_ref().is_some_and(|s| s.as_of > slot) {
+            continue;
+        }
+        if let Some(stored) = &stored {
+            for old in lookups(source, stored) {
+                if !lookups(source, profile).contains(&old) {
+                    ops.push(WriteOp::Delete(old));
+                }
+            }
+        }
+        ops.push(WriteOp::Put(Item::from_record(key, profile)?));
+        for lookup in lookups(source, profile) {
+            let item = Item::new(lookup)
+                .with("channel", profile.channel.as_str())
+                .with("login", profile.login.as_str());
+            ops.push(WriteOp::Put(item));
+        }
+        written += 1;
+    }
+    ctx.storage.meta.batch_write(ops).await?;
+    Ok(written)
+}
+
+/// The writes that turn the change items `old` into `new` (all of one slot).
+fn change_ops(source: &SourceId, old: &[ChannelChange], new: &[ChannelChange]) -> Result<Vec<WriteOp>, PipelineError> {
+    let key = |c: &ChannelChange| {
+        let kind = match c.kind {
+            ChangeKind::Title => "title",
+            ChangeKind::Game => "game",
+        };
+        keys::channel_change(source, &c.channel, c.slot, kind)
+    };
+    let mut ops: Vec<WriteOp> = old
+        .iter()
+        .filter(|o| !new.iter().any(|n| key(n) == key(o)))
+        .map(|o| WriteOp::Delete(key(o)))
+        .collect();
+    for change in new {
+        ops.push(WriteOp::Put(Item::from_record(key(change), change)?));
+    }
+    Ok(ops)
+}
+
+/// Compares the next slot's profiles with `this` slot's, if the next slot has been through `channels`, and rewrites
+/// its changes and output when they differ.
+async fn recompare_next(
+    ctx: &PipelineContext,
+    source: &SourceId,
+    slot: Slot,
+    this: &ChannelsOutput,
+) -> Result<(), PipelineError> {
+    let next = slot.next();
+    let key = layout::clean_output(&SeriesId::new(source.clone(), next), "channels")?;
+    let Some(stored) = read_json::<ChannelsOutput>(ctx, &key).await? else {
+        return Ok(());
+    };
+    let found = changes(&this.profiles, &stored.profiles, next);
+    if stored.compared && stored.changes == found {
+        return Ok(());
+    }
+    ctx.storage
+        .meta
+        .batch_write(change_ops(source, &stored.changes, &found)?)
+        .await?;
+    let updated = ChannelsOutput {
+        profiles: stored.profiles,
+        changes: found,
+        compared: true,
+    };
+    write_json(ctx, &key, &updated).await?;
+    Ok(())
 }
 
 #[cfg(test)]

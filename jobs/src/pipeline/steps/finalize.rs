@@ -6,6 +6,7 @@ use streamlens_domain::series::SeriesStatus;
 
 use super::registry;
 use crate::notify::Event;
+use crate::observability;
 use crate::pipeline::{Counts, PipelineError, Step, StepContext, set_series_status};
 
 /// The step.
@@ -19,12 +20,17 @@ impl Step for Finalize {
     }
 
     fn needs(&self) -> &'static [&'static str] {
-        &["rankings", "channels"]
+        &["rankings", "broadcasts", "channels"]
     }
 
     async fn run(&self, cx: &StepContext<'_>) -> Result<Counts, PipelineError> {
         set_series_status(cx.pipeline, cx.series, SeriesStatus::Ready).await?;
-        metrics::counter!("streamlens_series_ready_total", "source" => cx.series.source.to_string()).increment(1);
+        metrics::counter!(
+            observability::SERIES_PROCESSED,
+            "source" => cx.series.source.to_string(),
+            "outcome" => "ready"
+        )
+        .increment(1);
         cx.pipeline
             .notifier
             .publish(Event::SeriesReady {

@@ -9,8 +9,10 @@
 //! | [`languages`] | prepare | per-language viewers and channels | |
 //! | [`rollups`] | viewers, games, languages | the hour it recomputed | hour stats, minute data; `RollUp` of the day |
 //! | [`rankings`] | rollups | how many lists | the hour's rankings |
+//! | [`broadcasts`] | rollups | | broadcasts of the hour and the hours after it while they change |
 //! | [`finalize`] | rankings, channels | | series `ready`; `SeriesReady` published |
 
+pub mod broadcasts;
 pub mod channels;
 pub mod finalize;
 pub mod games;
@@ -32,6 +34,7 @@ pub fn registry() -> Vec<Box<dyn Step>> {
         Box::new(languages::Languages),
         Box::new(rollups::Rollups),
         Box::new(rankings::Rankings),
+        Box::new(broadcasts::Broadcasts),
         Box::new(finalize::Finalize),
     ]
 }
@@ -54,7 +57,7 @@ mod tests {
                 vec!["prepare"],
                 vec!["viewers", "channels", "games", "languages"],
                 vec!["rollups"],
-                vec!["rankings"],
+                vec!["rankings", "broadcasts"],
                 vec!["finalize"],
             ]
         );
