@@ -3,14 +3,17 @@
 //! [`Event::SeriesReady`] is published when a series' pipeline finishes, [`Event::RankingsUpdated`] when a period's
 //! rankings are recomputed. In one process they go through an in-process broadcast channel; with
 //! `STREAMLENS_PUBSUB=redis://…` they go through Redis pub/sub (channel `{namespace}:events`), so a gateway replica
-//! receives what any worker publishes. `STREAMLENS_PUBSUB=off` switches them off. Delivery is best effort: a missed
-//! event is a late refresh, never lost data.
+//! receives what any worker publishes. `STREAMLENS_PUBSUB=off` switches them off. With `STREAMLENS_EVENTBRIDGE_BUS`
+//! set, every event also goes to that Amazon EventBridge bus ([`EventBridge`]: source `streamlens`, detail type the
+//! event's name, detail its JSON), for consumers outside Streamlens. Delivery is best effort: a missed event is a late
+//! refresh, never lost data.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
+use streamlens_domain::config::AwsSettings;
 use streamlens_domain::ids::{SeriesId, SourceId};
 use streamlens_domain::time::{Period, Slot};
 use tokio::sync::broadcast;
@@ -41,11 +44,70 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event's name: `SeriesReady` or `RankingsUpdated`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SeriesReady { .. } => "SeriesReady",
+            Self::RankingsUpdated { .. } => "RankingsUpdated",
+        }
+    }
+}
+
+/// The `source` field of the events Streamlens puts on an EventBridge bus.
+pub const EVENTBRIDGE_SOURCE: &str = "streamlens";
+
+/// An Amazon EventBridge bus events are put on.
+#[derive(Debug, Clone)]
+pub struct EventBridge {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+}
+
+impl EventBridge {
+    /// A client for `bus` (a name or an ARN), with the region and endpoint of `aws`.
+    pub async fn connect(bus: &str, aws: &AwsSettings) -> Result<Self, String> {
+        let sdk = streamlens_domain::storage::aws::sdk_config(aws).await?;
+        Ok(Self {
+            client: aws_sdk_eventbridge::Client::new(&sdk),
+            bus: bus.to_owned(),
+        })
+    }
+
+    /// Puts `event` on the bus: source [`EVENTBRIDGE_SOURCE`], detail type [`Event::name`], detail the event's JSON.
+    pub async fn put(&self, event: &Event) -> Result<(), String> {
+        let detail = serde_json::to_string(event).map_err(|e| e.to_string())?;
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus)
+            .source(EVENTBRIDGE_SOURCE)
+            .detail_type(event.name())
+            .detail(detail)
+            .build();
+        let output = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_eventbridge::error::DisplayErrorContext(e).to_string())?;
+        match output.entries().first() {
+            Some(entry) if entry.error_code().is_some() => Err(format!(
+                "{}: {}",
+                entry.error_code().unwrap_or_default(),
+                entry.error_message().unwrap_or_default()
+            )),
+            _ if output.failed_entry_count() > 0 => Err("the event was not accepted".to_owned()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Where events go.
 #[derive(Clone)]
 pub struct Notifier {
     local: broadcast::Sender<Event>,
     redis: Option<(redis::aio::ConnectionManager, String)>,
+    eventbridge: Option<EventBridge>,
     enabled: bool,
 }
 
@@ -53,6 +115,7 @@ impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
             .field("redis", &self.redis.as_ref().map(|(_, channel)| channel))
+            .field("eventbridge", &self.eventbridge.as_ref().map(|e| &e.bus))
             .field("enabled", &self.enabled)
             .finish()
     }
@@ -64,6 +127,7 @@ impl Notifier {
         Self {
             local: broadcast::channel(1024).0,
             redis: None,
+            eventbridge: None,
             enabled: true,
         }
     }
@@ -84,6 +148,7 @@ impl Notifier {
         let notifier = Self {
             local: broadcast::channel(1024).0,
             redis: Some((connection, channel.clone())),
+            eventbridge: None,
             enabled: true,
         };
         let client = redis::Client::open(url)?;
@@ -116,8 +181,21 @@ impl Notifier {
         Ok(notifier)
     }
 
+    /// These events, and also on `bus`.
+    pub fn with_eventbridge(self, bus: EventBridge) -> Self {
+        Self {
+            eventbridge: Some(bus),
+            ..self
+        }
+    }
+
     /// Publishes `event` (logging, not failing, when it cannot).
     pub async fn publish(&self, event: Event) {
+        if let Some(bus) = &self.eventbridge
+            && let Err(error) = bus.put(&event).await
+        {
+            tracing::warn!(%error, bus = %bus.bus, event = event.name(), "could not put an event on EventBridge");
+        }
         if !self.enabled {
             return;
         }

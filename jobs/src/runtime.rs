@@ -13,7 +13,7 @@ use streamlens_domain::pulls::{PullId, Trigger};
 use streamlens_domain::storage::Storage;
 
 use crate::jobs::{JobContext, PullSource, register_all};
-use crate::notify::Notifier;
+use crate::notify::{EventBridge, Notifier};
 use crate::pipeline::locks::Locks;
 use crate::queue::worker::Registrar;
 use crate::queue::{Queue, QueueError, QueueSettings};
@@ -52,6 +52,7 @@ impl Runtime {
         let storage = Storage::open(&config.storage).await.context("opening the stores")?;
         let settings = QueueSettings {
             concurrency: config.worker_concurrency,
+            namespace: config.queue_namespace.clone(),
             ..QueueSettings::default()
         };
         let queue = Queue::connect(&config.queue, settings)
@@ -76,6 +77,15 @@ impl Runtime {
             PubSubUrl::Redis(url) => Notifier::redis(url, &queue.settings().namespace)
                 .await
                 .with_context(|| format!("connecting to pub/sub {} (STREAMLENS_PUBSUB)", config.pubsub))?,
+        };
+        let notifier = match &config.eventbridge_bus {
+            None => notifier,
+            Some(bus) => notifier.with_eventbridge(
+                EventBridge::connect(bus, &config.storage.aws)
+                    .await
+                    .map_err(anyhow::Error::msg)
+                    .context("setting up EventBridge (STREAMLENS_EVENTBRIDGE_BUS)")?,
+            ),
         };
         Ok(Self {
             config: Arc::new(config),

@@ -44,10 +44,14 @@ pub struct Config {
     pub storage: StorageConfig,
     /// The job queue.
     pub queue: QueueUrl,
+    /// Prefix of the queue's, the locks' and the events' Redis keys.
+    pub queue_namespace: String,
     /// Jobs one worker process runs at once, per job type.
     pub worker_concurrency: usize,
     /// Where events go.
     pub pubsub: PubSubUrl,
+    /// An Amazon EventBridge bus events also go to, when set.
+    pub eventbridge_bus: Option<String>,
     /// Days minute data is kept.
     pub minute_retention_days: u32,
     /// What is pulled, and when (the built-in simulator when none is configured).
@@ -271,12 +275,34 @@ impl Config {
         let queue = sources
             .parse("STREAMLENS_QUEUE", |v| v.parse::<QueueUrl>())?
             .unwrap_or_else(|| QueueUrl::Sqlite(data_dir.join("queue.sqlite")));
+        let queue_namespace = sources
+            .parse("STREAMLENS_QUEUE_NAMESPACE", |v| {
+                let ok = !v.is_empty()
+                    && v.len() <= 64
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if ok {
+                    Ok(v.to_owned())
+                } else {
+                    Err(format!("{v:?} is not a namespace: 1 to 64 letters, digits, '-' or '_'"))
+                }
+            })?
+            .unwrap_or_else(|| "streamlens".to_owned());
         let worker_concurrency = sources
             .parse("STREAMLENS_WORKER_CONCURRENCY", positive::<usize>)?
             .unwrap_or(8);
         let pubsub = sources
             .parse("STREAMLENS_PUBSUB", |v| v.parse::<PubSubUrl>())?
             .unwrap_or(PubSubUrl::Memory);
+        let eventbridge_bus = sources.parse("STREAMLENS_EVENTBRIDGE_BUS", |v| {
+            let ok = !v.is_empty()
+                && v.len() <= 1600
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/:".contains(&b));
+            if ok {
+                Ok(v.to_owned())
+            } else {
+                Err(format!("{v:?} is not an EventBridge bus name or ARN"))
+            }
+        })?;
         let minute_retention_days = sources
             .parse("STREAMLENS_MINUTE_RETENTION_DAYS", positive::<u32>)?
             .unwrap_or(30);
@@ -366,8 +392,10 @@ impl Config {
                 create_resources,
             },
             queue,
+            queue_namespace,
             worker_concurrency,
             pubsub,
+            eventbridge_bus,
             minute_retention_days,
             sources: configured,
             simulator,

@@ -51,6 +51,11 @@ pub const VARIABLES: &[Variable] = &[
         description: "Job queue: `sqlite://FILE` (embedded) or `redis://HOST:PORT` (`rediss://` for TLS). Redis also holds the scheduler's leader lock.",
     },
     Variable {
+        name: "STREAMLENS_QUEUE_NAMESPACE",
+        default: "`streamlens`",
+        description: "Prefix of every Redis key of the queue, locks and events (letters, digits, `-`, `_`), so several deployments can share one Redis.",
+    },
+    Variable {
         name: "STREAMLENS_WORKER_CONCURRENCY",
         default: "`8`",
         description: "Jobs one worker process runs at once, per job type.",
@@ -59,6 +64,11 @@ pub const VARIABLES: &[Variable] = &[
         name: "STREAMLENS_PUBSUB",
         default: "`memory`",
         description: "Where events (`SeriesReady`, `RankingsUpdated`) go: `memory` (this process), `redis://HOST:PORT` (every process), or `off`.",
+    },
+    Variable {
+        name: "STREAMLENS_EVENTBRIDGE_BUS",
+        default: "(off)",
+        description: "Also publish `SeriesReady` and `RankingsUpdated` to this Amazon EventBridge bus (name or ARN), with source `streamlens`; uses the AWS region and endpoint settings.",
     },
     Variable {
         name: "STREAMLENS_MINUTE_RETENTION_DAYS",
