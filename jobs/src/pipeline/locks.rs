@@ -1,8 +1,8 @@
 //! Named locks around the read-recompute-write of a period, so two series of the same hour never interleave their
 //! rollup writes (the later writer could otherwise put back an older total).
 //!
-//! With Redis: `SET NX PX` with a holder id, retried every 20 ms, released by a check-and-delete script, expiring by
-//! itself if its holder dies. In one process (the embedded setup): an async mutex per name.
+//! With Redis: `SET NX PX` with a holder id, retried every 20 ms, renewed while held, released by a check-and-delete
+//! script, expiring by itself soon after its holder dies. In one process (the embedded setup): an async mutex per name.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,14 +11,24 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-/// How long a lock holds without release; critical sections are far shorter.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a lock holds unless its holder renews it; the holder renews it every [`RENEW`] while it works, so a
+/// lock outlives a dead holder by at most this.
+const LEASE: Duration = Duration::from_secs(10);
+/// How often a holder renews its lease.
+const RENEW: Duration = Duration::from_secs(3);
 /// How long to wait for a lock before giving up.
 const WAIT: Duration = Duration::from_secs(120);
 
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+const EXTEND: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
 ";
@@ -96,7 +106,28 @@ impl Locks {
                     }
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                let result = work.await;
+                let result = {
+                    let mut work = std::pin::pin!(work);
+                    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + RENEW, RENEW);
+                    loop {
+                        tokio::select! {
+                            result = &mut work => break result,
+                            _ = renew.tick() => {
+                                let extended: Result<i64, _> = redis::Script::new(EXTEND)
+                                    .key(&key)
+                                    .arg(&holder)
+                                    .arg(LEASE.as_millis() as u64)
+                                    .invoke_async(&mut connection)
+                                    .await;
+                                match extended {
+                                    Ok(1) => {}
+                                    Ok(_) => tracing::warn!(lock = %name, "a lock expired while held"),
+                                    Err(error) => tracing::warn!(lock = %name, %error, "could not renew a lock"),
+                                }
+                            }
+                        }
+                    }
+                };
                 let released: Result<i64, _> = redis::Script::new(RELEASE)
                     .key(&key)
                     .arg(&holder)

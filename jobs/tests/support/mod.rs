@@ -126,6 +126,23 @@ impl Deployment {
         })
     }
 
+    /// Deletes the deployment's Redis keys (queue, locks), when it has any.
+    pub async fn forget_redis(&self) {
+        let Some(namespace) = self.env.get("STREAMLENS_QUEUE_NAMESPACE") else {
+            return;
+        };
+        let client = redis::Client::open("redis://127.0.0.1:6379").expect("redis");
+        let mut connection = client.get_multiplexed_async_connection().await.expect("redis");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{namespace}:*"))
+            .query_async(&mut connection)
+            .await
+            .expect("keys");
+        if !keys.is_empty() {
+            let _: () = redis::cmd("DEL").arg(keys).query_async(&mut connection).await.expect("del");
+        }
+    }
+
     /// Waits until no queue has work left (three looks in a row, 300 ms apart) and nothing is dead.
     pub async fn settle(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
