@@ -78,6 +78,25 @@ mod cases {
         assert_eq!(back.version, 1);
     }
 
+    pub async fn get_many_answers_in_key_order_with_none_for_missing_keys(store: &dyn MetaStore, _: &dyn MetaStore) {
+        let sks: Vec<String> = (0..250).map(|i| format!("{i:04}")).collect();
+        let refs: Vec<&str> = sks.iter().map(String::as_str).collect();
+        put_all(store, "MANY", &refs).await;
+        // Over two chunks, out of order, with missing keys and a repeated one.
+        let mut keys: Vec<Key> = (0..260).rev().map(|i| Key::new("MANY", format!("{i:04}"))).collect();
+        keys.push(Key::new("MANY", "0007"));
+        keys.push(Key::new("OTHER", "0007"));
+        let got = store.get_many(&keys).await.expect("get many");
+        assert_eq!(got.len(), keys.len());
+        for (key, item) in keys.iter().zip(&got) {
+            let exists = key.pk == "MANY" && key.sk.as_str() < "0250";
+            assert_eq!(item.as_ref().map(|i| &i.key), exists.then_some(key), "{key:?}");
+        }
+        assert_eq!(store.get_many(&[]).await.expect("none"), Vec::<Option<Item>>::new());
+        let bad = store.get_many(&[Key::new("", "x")]).await;
+        assert!(bad.is_err());
+    }
+
     pub async fn a_missing_item_is_none(store: &dyn MetaStore, _: &dyn MetaStore) {
         assert_eq!(store.get(&Key::new("CHANNEL#404", "PROFILE")).await.unwrap(), None);
     }
@@ -575,6 +594,7 @@ macro_rules! meta_contract {
                 a_cursor_only_continues_its_own_query,
                 expired_items_are_purged_where_the_store_does_not_do_it_itself,
                 the_store_answers_its_health_check,
+                get_many_answers_in_key_order_with_none_for_missing_keys,
             );
         }
     };

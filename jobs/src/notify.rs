@@ -30,9 +30,9 @@ pub enum Event {
         source: SourceId,
         /// Its slot.
         slot: Slot,
-        /// When its run finished.
+        /// When its last step finished (the run record is marked done right after).
         finished_at: DateTime<Utc>,
-        /// The steps that ran, in order.
+        /// The pipeline's steps, in the order of the DAG.
         steps: Vec<String>,
     },
     /// A period's rankings were recomputed.

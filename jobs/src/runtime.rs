@@ -47,8 +47,9 @@ pub enum PullNowError {
 }
 
 impl Runtime {
-    /// Opens the stores and connects to the queue.
+    /// Installs the metrics registry ([`crate::observability`]), opens the stores and connects to the queue.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
+        crate::observability::install();
         let storage = Storage::open(&config.storage).await.context("opening the stores")?;
         let settings = QueueSettings {
             concurrency: config.worker_concurrency,

@@ -59,7 +59,12 @@ async fn run_in_the_middle(storage: &Storage) -> Option<(SeriesId, RunHistory)> 
         .await
         .unwrap();
     for item in running.items {
-        let Some(id) = item.attrs.get("id").and_then(|v| v.as_str()).and_then(|v| v.parse::<SeriesId>().ok()) else {
+        let Some(id) = item
+            .attrs
+            .get("id")
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse::<SeriesId>().ok())
+        else {
             continue;
         };
         for history in run::history(storage, &id).await.unwrap() {
@@ -139,7 +144,10 @@ async fn a_worker_killed_in_the_middle_of_a_run_resumes_it_and_the_results_equal
     let restarted = Worker::start(&crashed);
     crashed.settle(Duration::from_secs(300)).await;
 
-    let resumed = run::load(storage, &series, &interrupted.run.run_id).await.unwrap().unwrap();
+    let resumed = run::load(storage, &series, &interrupted.run.run_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(resumed.run.status, RunStatus::Done, "{resumed:?}");
     assert!(resumed.run.attempts >= 2, "the run was not retried: {resumed:?}");
     assert!(resumed.run.finished_at.unwrap() > killed_at);
@@ -159,5 +167,9 @@ async fn a_worker_killed_in_the_middle_of_a_run_resumes_it_and_the_results_equal
     let after = support::derived(storage, SOURCE).await;
     drop(restarted);
     crashed.forget_redis().await;
-    assert!(after == reference, "the crashed run differs: {:?}", after.differences(&reference));
+    assert!(
+        after == reference,
+        "the crashed run differs: {:?}",
+        after.differences(&reference)
+    );
 }

@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Each step is one file under [`steps`] implementing [`Step`]: its name, the steps it needs, and `run`, which reads
-//! its inputs, calls the step's pure function and stores the result (a `clean/…` document per series and step, and
-//! the metadata items readers look up). [`steps::registry`] lists them all; the order of the DAG follows from what
+//! its inputs, calls the step's pure function and stores the result (a `clean/…` document per series and step, or
+//! for the period steps a document per hour, and the metadata items readers look up). [`steps::registry`] lists them all; the order of the DAG follows from what
 //! each step needs, and steps whose inputs are ready run concurrently. Adding a step is one file and one line there.
 //!
 //! A run is recorded step by step ([`run`]); a retried run (after a crash) skips the steps already done, reading

@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use streamlens_domain::ids::{ChannelId, SourceId};
 use streamlens_domain::rollup::{
-    ChannelBroadcast, ChannelPeriodStats, Filter, GroupPeriodStats, HourBroadcasts, PeriodRollup, Rankings, SlotFact,
-    built_from, rankings,
+    ChannelBroadcast, ChannelPeriodStats, Filter, GroupPeriodStats, HourBroadcasts, PeriodRollup, RankingList,
+    Rankings, SlotFact, built_from, rankings,
 };
 use streamlens_domain::storage::blob::{BlobError, BlobKey, layout};
 use streamlens_domain::storage::meta::keys::{self, RankingFilter, StatsOf};
@@ -216,28 +216,48 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
             };
             let previous: Option<Rankings> = read_json(ctx, &layout::rankings(source, period.previous())?).await?;
             let ranked = rankings(&rollup, previous.as_ref());
-            write_json(ctx, &layout::rankings(source, period)?, &ranked).await?;
+            let key = layout::rankings(source, period)?;
+            let old: Option<Rankings> = read_json(ctx, &key).await?;
+            write_json(ctx, &key, &ranked).await?;
             let mut ops = Vec::new();
+            let mut pages = HashSet::new();
             for list in &ranked.lists {
-                let filter = match &list.filter {
-                    Filter::All => RankingFilter::All,
-                    Filter::Language(language) => RankingFilter::Language(language),
-                    Filter::Game(game) => RankingFilter::Game(game),
-                };
-                let partition = keys::ranking_partition(source, list.ranked.key(), list.metric.key(), period, filter);
+                let partition = ranking_partition(source, period, list);
                 let total = list.rows.len();
                 for page in list.rows.chunks(keys::RANKING_PAGE as usize) {
                     let first = page.first().map_or(1, |r| r.rank);
-                    let item = Item::new(keys::ranking_page(&partition, first))
+                    let key = keys::ranking_page(&partition, first);
+                    pages.insert(key.clone());
+                    let item = Item::new(key)
                         .with("total", total)
                         .with("rows", serde_json::to_value(page).unwrap_or_default());
                     ops.push(WriteOp::Put(item));
+                }
+            }
+            // Pages of lists that shrank or went away (a channel's language or game is its last seen one).
+            for list in old.iter().flat_map(|o| o.lists.iter()) {
+                let partition = ranking_partition(source, period, list);
+                for first in (0..list.rows.len()).step_by(keys::RANKING_PAGE as usize) {
+                    let key = keys::ranking_page(&partition, first as u32 + 1);
+                    if !pages.contains(&key) {
+                        ops.push(WriteOp::Delete(key));
+                    }
                 }
             }
             ctx.storage.meta.batch_write(ops).await?;
             Ok(ranked.lists.len())
         })
         .await?
+}
+
+/// The partition of one ranking list of `period`.
+fn ranking_partition(source: &SourceId, period: Period, list: &RankingList) -> String {
+    let filter = match &list.filter {
+        Filter::All => RankingFilter::All,
+        Filter::Language(language) => RankingFilter::Language(language),
+        Filter::Game(game) => RankingFilter::Game(game),
+    };
+    keys::ranking_partition(source, list.ranked.key(), list.metric.key(), period, filter)
 }
 
 /// Recomputes the broadcasts of `hour` from its rollup and the previous hour's broadcasts, then the hours after it

@@ -39,6 +39,8 @@ pub enum Backend {
 /// A configured deployment with its stores open.
 pub struct Deployment {
     pub runtime: Runtime,
+    /// Width of the buckets day, week and month roll-ups are grouped in (one second unless a test sets it).
+    pub rollup_bucket: chrono::Duration,
     pub sources: Arc<Sources>,
     /// The variables it was configured with, for worker processes.
     pub env: HashMap<String, String>,
@@ -102,6 +104,7 @@ pub async fn deploy(
     let sources = runtime.start_sources().await.expect("sources");
     Deployment {
         runtime,
+        rollup_bucket: chrono::Duration::seconds(1),
         sources,
         env,
         dir,
@@ -114,10 +117,10 @@ impl Deployment {
         self.sources.get(&SourceId::parse(id).expect("id")).expect("source")
     }
 
-    /// Runs in-process workers (roll-up buckets of one second) until `stop` is cancelled.
+    /// Runs in-process workers until `stop` is cancelled.
     pub fn workers(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         let mut ctx = self.runtime.job_context(Arc::clone(&self.sources));
-        ctx.pipeline.settings.rollup_bucket = chrono::Duration::seconds(1);
+        ctx.pipeline.settings.rollup_bucket = self.rollup_bucket;
         tokio::spawn(async move {
             register_all(Registrar::new(ctx))
                 .run(stop.cancelled_owned())
@@ -139,7 +142,11 @@ impl Deployment {
             .await
             .expect("keys");
         if !keys.is_empty() {
-            let _: () = redis::cmd("DEL").arg(keys).query_async(&mut connection).await.expect("del");
+            let _: () = redis::cmd("DEL")
+                .arg(keys)
+                .query_async(&mut connection)
+                .await
+                .expect("del");
         }
     }
 
@@ -177,7 +184,7 @@ impl Deployment {
         )
         .await
         .expect("backfill");
-        self.settle(Duration::from_secs(300)).await;
+        self.settle(Duration::from_secs(1_200)).await;
         stop.cancel();
         workers.await.expect("workers");
     }

@@ -157,6 +157,9 @@ impl Update {
     }
 }
 
+/// Keys one `get_many` round trip reads (DynamoDB's `BatchGetItem` limit).
+pub const GET_MANY_CHUNK: usize = 100;
+
 /// The metadata store. Every write is atomic per item; conditions are checked atomically with the write.
 #[async_trait]
 pub trait MetaStore: Send + Sync + fmt::Debug {
@@ -165,6 +168,10 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
 
     /// The item under `key`, if any (a strongly consistent read).
     async fn get(&self, key: &Key) -> Result<Option<Item>, MetaError>;
+
+    /// The items under `keys`, in the order of `keys` (`None` where there is none): one round trip per
+    /// [`GET_MANY_CHUNK`] keys instead of one per key. Reads are strongly consistent per item.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, MetaError>;
 
     /// Stores `item` whole, with version `item.version + 1`, if `condition` holds; returns the stored version.
     async fn put(&self, item: Item, condition: Condition) -> Result<u64, MetaError>;

@@ -10,6 +10,7 @@
 //! never both read the old version. WAL mode lets readers run beside the writer; `synchronous = NORMAL` keeps every
 //! commit across a process crash (a power cut may lose the last commits, never the file).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,7 +23,8 @@ use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 use super::item::{check_item, check_key};
 use super::query::{Bound, Position, prefix_upper_bound};
 use super::{
-    Condition, Index, IndexKey, Item, Key, MetaError, MetaStore, Order, Page, Query, Update, WriteOp, dedupe_batch,
+    Condition, GET_MANY_CHUNK, Index, IndexKey, Item, Key, MetaError, MetaStore, Order, Page, Query, Update, WriteOp,
+    dedupe_batch,
 };
 
 /// The schema version this code writes; `PRAGMA user_version` holds the file's.
@@ -200,6 +202,25 @@ impl MetaStore for SqliteMetaStore {
         check_key(key)?;
         let mut conn = self.pool.acquire().await.map_err(backend("get"))?;
         select_one(&mut conn, key).await
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, MetaError> {
+        keys.iter().try_for_each(check_key)?;
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut conn = self.pool.acquire().await.map_err(backend("get many"))?;
+        for chunk in keys.chunks(GET_MANY_CHUNK) {
+            let placeholders = vec!["(?, ?)"; chunk.len()].join(", ");
+            let sql = format!("SELECT {COLUMNS} FROM items WHERE (pk, sk) IN (VALUES {placeholders})");
+            let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+            for key in chunk {
+                q = q.bind(key.pk.as_str()).bind(key.sk.as_str());
+            }
+            for row in q.fetch_all(&mut *conn).await.map_err(backend("get many"))? {
+                let item = from_row(row)?;
+                found.insert(item.key.clone(), item);
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     async fn put(&self, mut item: Item, condition: Condition) -> Result<u64, MetaError> {

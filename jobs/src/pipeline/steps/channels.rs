@@ -3,8 +3,8 @@
 //!
 //! Changes are found against the previous slot's `channels` output, so a series' output depends only on its own data
 //! and its previous slot's: re-runs give the same bytes. A late series also compares the next slot with itself (the
-//! next slot found no previous one when it ran). Both run under a per-slot lock, so of two neighbours running at once
-//! the second always sees the first. Profiles only move forward: a late series does not overwrite a profile written
+//! next slot found no previous one when it ran). Both, and the saving of the output, run under a per-slot lock, so of
+//! two neighbours running at once the second always sees the first. Profiles only move forward: a late series does not overwrite a profile written
 //! from a later slot.
 
 use std::collections::BTreeMap;
@@ -219,10 +219,12 @@ impl Step for Channels {
                     changes: found,
                     compared: previous.is_some(),
                 };
+                // Saved under the lock: the next slot, running now, either sees this output or has saved its own
+                // before the re-comparison below takes its lock.
+                let output = cx.outputs.save(ctx, self.name(), output).await?;
                 Ok::<_, PipelineError>((counts, output))
             })
             .await??;
-        let output = cx.outputs.save(ctx, self.name(), output).await?;
         // This series may be late: the next slot's changes were then found without it. Find them again.
         ctx.locks
             .with(
@@ -252,18 +254,18 @@ async fn write_profiles(
         .flat_map(|p| p.profiles.iter())
         .map(|p| (&p.channel, p))
         .collect();
+    let candidates: Vec<&ChannelProfile> = current
+        .iter()
+        .filter(|p| before.get(&p.channel).is_none_or(|was| was.differs(p)))
+        .collect();
+    let keys: Vec<_> = candidates.iter().map(|p| keys::channel(source, &p.channel)).collect();
+    let stored_items = ctx.storage.meta.get_many(&keys).await?;
     let mut ops = Vec::new();
     let mut written = 0u64;
-    for profile in current {
-        if before.get(&profile.channel).is_some_and(|was| !was.differs(profile)) {
-            continue;
-        }
-        let key = keys::channel(source, &profile.channel);
-        let stored: Option<ChannelProfile> = match ctx.storage.meta.get(&key).await? {
-            Some(item) => item.decode().ok(),
-            None => None,
-        };
-        if stored.as_ref().is_some_and(|s| s.as_of > slot) {
+    for ((profile, key), stored) in candidates.into_iter().zip(keys).zip(stored_items) {
+        let stored: Option<ChannelProfile> = stored.and_then(|item| item.decode().ok());
+        // Written from a later slot, or already exactly this (a re-run): nothing to do.
+        if stored.as_ref().is_some_and(|s| s.as_of > slot || s == profile) {
             continue;
         }
         if let Some(stored) = &stored {

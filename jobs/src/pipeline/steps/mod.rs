@@ -1,16 +1,16 @@
 //! The steps, one file each, and [`registry`], the one list of them.
 //!
-//! | step | needs | output (`clean/{source}/{day}/{slot}/{step}.json.zst`) | metadata written |
+//! | step | needs | output (`clean/{source}/{day}/{slot}/{step}.json.zst`, or per period) | metadata written |
 //! |---|---|---|---|
 //! | [`prepare`] | (the series' data) | prepared records; invalid records with their reasons; counts | |
 //! | [`viewers`] | prepare | slot facts: each channel's viewers, game, language | |
 //! | [`channels`] | prepare | profiles; title and game changes against the previous slot | profiles, lookups, history |
 //! | [`games`] | prepare | per-game viewers and channels | game names (Helix lookup, cached) |
 //! | [`languages`] | prepare | per-language viewers and channels | |
-//! | [`rollups`] | viewers, games, languages | the hour it recomputed | hour stats, minute data; `RollUp` of the day |
-//! | [`rankings`] | rollups | how many lists | the hour's rankings |
-//! | [`broadcasts`] | rollups | | broadcasts of the hour and the hours after it while they change |
-//! | [`finalize`] | rankings, channels | | series `ready`; `SeriesReady` published |
+//! | [`rollups`] | viewers, games, languages | (`rollups/…`: the hour) | hour stats, minute data; `RollUp` of the day |
+//! | [`rankings`] | rollups | (`rankings/…`: the hour's) | the hour's ranking pages |
+//! | [`broadcasts`] | rollups | (`broadcasts/…`: the hour's) | broadcasts of the hour and the hours after it while they change |
+//! | [`finalize`] | rankings, broadcasts, channels | | series `ready`; `SeriesReady` published |
 
 pub mod broadcasts;
 pub mod channels;

@@ -16,12 +16,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, ReturnValue, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnValue, WriteRequest,
+};
 
 use super::item::{check_item, check_key};
 use super::query::Bound;
 use super::{
-    BATCH_CHUNK, Condition, Index, Item, Key, MetaError, MetaStore, Order, Page, Query, Update, WriteOp, dedupe_batch,
+    BATCH_CHUNK, Condition, GET_MANY_CHUNK, Index, Item, Key, MetaError, MetaStore, Order, Page, Query, Update,
+    WriteOp, dedupe_batch,
 };
 
 pub use table::table_name;
@@ -115,6 +118,56 @@ impl MetaStore for DynamoMetaStore {
             .await
             .map_err(|e| MetaError::backend("get", sdk_error(e)))?;
         output.item.map(convert::from_attributes).transpose()
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, MetaError> {
+        keys.iter().try_for_each(check_key)?;
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        // BatchGetItem refuses repeated keys: ask for each once.
+        let unique: Vec<&Key> = {
+            let mut seen = std::collections::HashSet::new();
+            keys.iter().filter(|k| seen.insert(*k)).collect()
+        };
+        for chunk in unique.chunks(GET_MANY_CHUNK) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for key in chunk {
+                request = request.keys(convert::key_attributes(key));
+            }
+            let mut request = request.build().map_err(|e| MetaError::backend("get many", e))?;
+            let mut attempt = 0;
+            loop {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| MetaError::backend("get many", sdk_error(e)))?;
+                for attributes in output
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    let item = convert::from_attributes(attributes)?;
+                    found.insert(item.key.clone(), item);
+                }
+                match output.unprocessed_keys.and_then(|mut m| m.remove(&self.table)) {
+                    Some(rest) if !rest.keys.is_empty() => {
+                        attempt += 1;
+                        if attempt >= BATCH_ATTEMPTS {
+                            return Err(MetaError::backend(
+                                "get many",
+                                format!("{} keys still unprocessed after {attempt} attempts", rest.keys.len()),
+                            ));
+                        }
+                        tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+                        request = rest;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<u64, MetaError> {
