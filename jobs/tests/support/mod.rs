@@ -184,7 +184,7 @@ impl Deployment {
         )
         .await
         .expect("backfill");
-        self.settle(Duration::from_secs(1_200)).await;
+        self.settle(Duration::from_secs(2_700)).await;
         stop.cancel();
         workers.await.expect("workers");
     }
