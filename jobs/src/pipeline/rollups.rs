@@ -309,11 +309,21 @@ async fn rebroadcast_one(ctx: &PipelineContext, source: &SourceId, hour: Period)
                 }
             }
             let unchanged: HashSet<&ChannelBroadcast> = old.iter().flat_map(|o| o.iter()).collect();
-            for broadcast in computed.iter().filter(|b| !unchanged.contains(b)) {
-                ops.push(WriteOp::Put(Item::from_record(
-                    keys::broadcast(source, &broadcast.channel, broadcast.start),
-                    broadcast,
-                )?));
+            // Each hour a broadcast touches writes it, and the later hour holds more of it: an hour recomputed after
+            // a later one must not put back a shorter version (a late series only ever lengthens a broadcast).
+            let changed: Vec<&ChannelBroadcast> = computed.iter().filter(|b| !unchanged.contains(b)).collect();
+            let item_keys: Vec<_> = changed
+                .iter()
+                .map(|b| keys::broadcast(source, &b.channel, b.start))
+                .collect();
+            let stored = ctx.storage.meta.get_many(&item_keys).await?;
+            for ((broadcast, key), stored) in changed.into_iter().zip(item_keys).zip(stored) {
+                let longer = stored
+                    .and_then(|item| item.decode::<ChannelBroadcast>().ok())
+                    .is_some_and(|s| s.end > broadcast.end);
+                if !longer {
+                    ops.push(WriteOp::Put(Item::from_record(key, broadcast)?));
+                }
             }
             ctx.storage.meta.batch_write(ops).await?;
             Ok(true)
