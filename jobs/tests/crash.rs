@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,6 @@ use streamlens_domain::ids::{SeriesId, SourceId};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::{Query, keys};
 use streamlens_jobs::pipeline::run::{self, RunHistory, RunStatus};
-use streamlens_jobs::simulator::{self, SimulatorConfig, WorldConfig};
 use support::golden::at;
 use support::{Backend, Deployment, deploy};
 
@@ -79,21 +77,7 @@ async fn run_in_the_middle(storage: &Storage) -> Option<(SeriesId, RunHistory)> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_in_the_middle_of_a_run_resumes_it_and_the_results_equal_an_undisturbed_run() {
-    let sim = simulator::spawn(
-        SimulatorConfig {
-            world: WorldConfig {
-                channels: 3_000,
-                ..WorldConfig::default()
-            },
-            start: Some(at("2026-11-26T00:00:30Z")),
-            speed: 0.0001,
-            rate_limit_per_minute: 100_000,
-            ..SimulatorConfig::default()
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
+    let sim = support::past_simulator(3_000).await;
 
     // The undisturbed run.
     let calm = deploy(Backend::Embedded, SOURCE, &sim.base_url, 1, &[]).await;

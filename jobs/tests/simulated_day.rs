@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::SocketAddr;
 
 use serde_json::Value;
 use streamlens_domain::ids::SourceId;
@@ -16,7 +15,6 @@ use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::keys::{self, Ranked, RankingFilter, RankingMetric};
 use streamlens_domain::time::{Period, PeriodKind};
 use streamlens_jobs::ingest::pull::decompress;
-use streamlens_jobs::simulator::{self, SimulatorConfig, WorldConfig};
 use support::golden::at;
 use support::{Backend, blob_keys, deploy};
 
@@ -85,21 +83,7 @@ async fn ranked_top10(storage: &Storage, ranked: Ranked, day: Period) -> Vec<(St
 }
 
 async fn one_day(backend: Backend) {
-    let sim = simulator::spawn(
-        SimulatorConfig {
-            world: WorldConfig {
-                channels: 2_000,
-                ..WorldConfig::default()
-            },
-            start: Some(at("2026-11-26T00:00:30Z")),
-            speed: 0.0001,
-            rate_limit_per_minute: 100_000,
-            ..SimulatorConfig::default()
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
+    let sim = support::past_simulator(2_000).await;
     let day = Period::containing(PeriodKind::Day, at(DAY));
     let mut deployment = deploy(backend, SOURCE, &sim.base_url, 1, &[]).await;
     // Day, week and month roll-ups once a minute: the day's figures come out the same, with fewer recomputes.

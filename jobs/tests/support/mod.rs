@@ -47,6 +47,27 @@ pub struct Deployment {
     pub dir: tempfile::TempDir,
 }
 
+/// A simulator whose clock stands at 2026-11-26T00:00:30Z (every earlier slot is its past), with `channels`
+/// channels and no practical rate limit.
+pub async fn past_simulator(channels: usize) -> streamlens_jobs::simulator::SimulatorHandle {
+    use streamlens_jobs::simulator::{self, SimulatorConfig, WorldConfig};
+    simulator::spawn(
+        SimulatorConfig {
+            world: WorldConfig {
+                channels,
+                ..WorldConfig::default()
+            },
+            start: Some(golden::at("2026-11-26T00:00:30Z")),
+            speed: 0.0001,
+            rate_limit_per_minute: 100_000,
+            ..SimulatorConfig::default()
+        },
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .expect("simulator")
+}
+
 /// A name no other test uses.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
