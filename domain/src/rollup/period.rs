@@ -101,6 +101,10 @@ pub struct PeriodRollup {
     pub slot_length: SlotLength,
     /// Slots of the period that were observed (had a series).
     pub observed_slots: u64,
+    /// For an hour: the start of each observed slot, so that a new slot can be added to the totals in place
+    /// ([`PeriodRollup::push_slot`]). Empty for longer periods.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub slots: BTreeSet<DateTime<Utc>>,
     /// Per channel.
     pub channels: BTreeMap<ChannelId, ChannelTotals>,
     /// Per game.
@@ -120,6 +124,7 @@ impl PeriodRollup {
             period,
             slot_length,
             observed_slots: 0,
+            slots: BTreeSet::new(),
             channels: BTreeMap::new(),
             games: BTreeMap::new(),
             languages: BTreeMap::new(),
@@ -151,76 +156,105 @@ impl PeriodRollup {
             slots.iter().filter(|(s, _)| period.contains(s.start())).collect();
         ordered.sort_by_key(|(s, _)| *s);
         ordered.dedup_by_key(|(s, _)| *s);
-        let per_hour = (period.kind() == PeriodKind::Hour && slot_length.minutes() <= 60)
-            .then(|| (60 / slot_length.minutes()) as usize);
         for (slot, facts) in ordered {
-            rollup.observed_slots += 1;
-            let at = slot.start();
-            let all: Vec<&SlotFact> = facts.iter().collect();
-            rollup.platform.add_slot(at, &all, slot_length);
-            let mut by_game: BTreeMap<&GameId, Vec<&SlotFact>> = BTreeMap::new();
-            let mut by_language: BTreeMap<&Language, Vec<&SlotFact>> = BTreeMap::new();
-            let mut by_game_language: BTreeMap<(&GameId, &Language), Vec<&SlotFact>> = BTreeMap::new();
-            for fact in facts {
-                if let Some(game) = &fact.game {
-                    by_game.entry(game).or_default().push(fact);
-                }
-                if let Some(language) = &fact.language {
-                    by_language.entry(language).or_default().push(fact);
-                }
-                if let (Some(game), Some(language)) = (&fact.game, &fact.language) {
-                    by_game_language.entry((game, language)).or_default().push(fact);
-                }
-                let channel = rollup
-                    .channels
-                    .entry(fact.channel.clone())
-                    .or_insert_with(|| ChannelTotals {
-                        login: fact.login.clone(),
-                        language: fact.language.clone(),
-                        stats: ChannelStats::default(),
-                        games: BTreeMap::new(),
-                        minutes: per_hour.map(|n| vec![None; n]).unwrap_or_default(),
-                    });
-                // Slots are visited in time order: the latest login and language win.
-                channel.login = fact.login.clone();
-                channel.language = fact.language.clone();
-                channel.stats = channel.stats.plus_slot(at, fact.viewers, slot_length);
-                if let Some(game) = &fact.game {
-                    let per_game = channel.games.entry(game.clone()).or_default();
-                    *per_game = per_game.plus_slot(at, fact.viewers, slot_length);
-                }
-                if per_hour.is_some() {
-                    let index = ((at - period.start()).num_minutes() / i64::from(slot_length.minutes())) as usize;
-                    if let Some(cell) = channel.minutes.get_mut(index) {
-                        *cell = Some(fact.viewers);
-                    }
-                }
-            }
-            for (game, facts) in by_game {
-                rollup
-                    .games
-                    .entry(game.clone())
-                    .or_default()
-                    .add_slot(at, &facts, slot_length);
-            }
-            for (language, facts) in by_language {
-                rollup
-                    .languages
-                    .entry(language.clone())
-                    .or_default()
-                    .add_slot(at, &facts, slot_length);
-            }
-            for ((game, language), facts) in by_game_language {
-                rollup
-                    .game_languages
-                    .entry(game.clone())
-                    .or_default()
-                    .entry(language.clone())
-                    .or_default()
-                    .add_slot(at, &facts, slot_length);
-            }
+            rollup.add_slot(*slot, facts);
         }
         rollup
+    }
+
+    /// Adds `slot` to an hour's totals in place, when it is of this hour and slot length and not in the totals yet
+    /// (in any order: a late series too). Returns whether it was added; a slot already in the totals (a repeated or
+    /// re-run series, whose facts may have changed) is not, and the hour must then be recomputed from every slot with
+    /// [`PeriodRollup::from_slots`]. Adding slots one by one, in any order, gives exactly what `from_slots` gives.
+    pub fn push_slot(&mut self, slot: Slot, facts: &[SlotFact]) -> bool {
+        let addable = self.period.kind() == PeriodKind::Hour
+            && slot.length() == self.slot_length
+            && self.period.contains(slot.start())
+            && !self.slots.contains(&slot.start())
+            // Stored before slots were recorded: the hour cannot tell which slots it holds.
+            && self.slots.len() as u64 == self.observed_slots;
+        if addable {
+            self.add_slot(slot, facts);
+        }
+        addable
+    }
+
+    /// Adds one observed slot of this period that is not in the totals yet.
+    fn add_slot(&mut self, slot: Slot, facts: &[SlotFact]) {
+        let (period, slot_length) = (self.period, self.slot_length);
+        let per_hour = (period.kind() == PeriodKind::Hour && slot_length.minutes() <= 60)
+            .then(|| (60 / slot_length.minutes()) as usize);
+        let rollup = self;
+        rollup.observed_slots += 1;
+        let at = slot.start();
+        if period.kind() == PeriodKind::Hour {
+            rollup.slots.insert(at);
+        }
+        let all: Vec<&SlotFact> = facts.iter().collect();
+        rollup.platform.add_slot(at, &all, slot_length);
+        let mut by_game: BTreeMap<&GameId, Vec<&SlotFact>> = BTreeMap::new();
+        let mut by_language: BTreeMap<&Language, Vec<&SlotFact>> = BTreeMap::new();
+        let mut by_game_language: BTreeMap<(&GameId, &Language), Vec<&SlotFact>> = BTreeMap::new();
+        for fact in facts {
+            if let Some(game) = &fact.game {
+                by_game.entry(game).or_default().push(fact);
+            }
+            if let Some(language) = &fact.language {
+                by_language.entry(language).or_default().push(fact);
+            }
+            if let (Some(game), Some(language)) = (&fact.game, &fact.language) {
+                by_game_language.entry((game, language)).or_default().push(fact);
+            }
+            let channel = rollup
+                .channels
+                .entry(fact.channel.clone())
+                .or_insert_with(|| ChannelTotals {
+                    login: fact.login.clone(),
+                    language: fact.language.clone(),
+                    stats: ChannelStats::default(),
+                    games: BTreeMap::new(),
+                    minutes: per_hour.map(|n| vec![None; n]).unwrap_or_default(),
+                });
+            // The login and language of the channel's latest live slot win: in an hour, a slot added after a later
+            // one leaves them. (Longer periods are built in time order.)
+            let index = ((at - period.start()).num_minutes() / i64::from(slot_length.minutes())) as usize;
+            let latest = channel.minutes.iter().skip(index + 1).all(Option::is_none);
+            if latest {
+                channel.login = fact.login.clone();
+                channel.language = fact.language.clone();
+            }
+            channel.stats = channel.stats.plus_slot(at, fact.viewers, slot_length);
+            if let Some(game) = &fact.game {
+                let per_game = channel.games.entry(game.clone()).or_default();
+                *per_game = per_game.plus_slot(at, fact.viewers, slot_length);
+            }
+            if let Some(cell) = channel.minutes.get_mut(index) {
+                *cell = Some(fact.viewers);
+            }
+        }
+        for (game, facts) in by_game {
+            rollup
+                .games
+                .entry(game.clone())
+                .or_default()
+                .add_slot(at, &facts, slot_length);
+        }
+        for (language, facts) in by_language {
+            rollup
+                .languages
+                .entry(language.clone())
+                .or_default()
+                .add_slot(at, &facts, slot_length);
+        }
+        for ((game, language), facts) in by_game_language {
+            rollup
+                .game_languages
+                .entry(game.clone())
+                .or_default()
+                .entry(language.clone())
+                .or_default()
+                .add_slot(at, &facts, slot_length);
+        }
     }
 
     /// The totals of `period` from the totals of the periods inside it (each part once; parts outside `period`, or
@@ -375,6 +409,38 @@ mod tests {
             let mut twice = hours.clone();
             twice.extend(hours.iter().rev().cloned());
             prop_assert_eq!(PeriodRollup::combine(source(), day, SlotLength::MINUTE, &twice), direct);
+        }
+
+        #[test]
+        fn an_hour_grown_slot_by_slot_in_any_order_equals_the_hour_from_its_slots(raw in day_of_slots(), seed in 0u8..60) {
+            let mut slots: Vec<(Slot, Vec<SlotFact>)> = raw
+                .iter()
+                .map(|(m, v)| {
+                    let mut facts: Vec<SlotFact> = v
+                        .iter()
+                        .map(|&(c, viewers, g, l)| fact(&c.to_string(), viewers, &format!("g{g}"), ["en", "de"][l as usize]))
+                        .collect();
+                    facts.sort_by(|a, b| a.channel.cmp(&b.channel));
+                    facts.dedup_by(|a, b| a.channel == b.channel);
+                    (slot(m % 60), facts)
+                })
+                .collect();
+            slots.sort_by_key(|(s, _)| *s);
+            slots.dedup_by_key(|(s, _)| *s);
+            let hour = Period::containing(PeriodKind::Hour, slot(0).start());
+            let direct = PeriodRollup::from_slots(source(), hour, SlotLength::MINUTE, &slots);
+            let mut grown = PeriodRollup::from_slots(source(), hour, SlotLength::MINUTE, &[]);
+            // In a scrambled order (minute m goes to place (37 m + seed) mod 61): late series are added in place too.
+            let mut scrambled: Vec<&(Slot, Vec<SlotFact>)> = slots.iter().collect();
+            scrambled.sort_by_key(|(s, _)| ((s.start() - hour.start()).num_minutes() * 37 + i64::from(seed)) % 61);
+            for (slot, facts) in scrambled {
+                // Stored and read back between slots, as the pipeline does.
+                grown = serde_json::from_slice(&serde_json::to_vec(&grown).unwrap()).unwrap();
+                prop_assert!(grown.push_slot(*slot, facts));
+                // The same slot again is refused: it needs a recompute.
+                prop_assert!(!grown.push_slot(*slot, facts));
+            }
+            prop_assert_eq!(grown, direct);
         }
     }
 }

@@ -70,6 +70,12 @@ impl Default for PipelineSettings {
     }
 }
 
+/// How much memory the slot-facts cache may hold (estimated).
+pub const FACTS_CACHE_BYTES: u64 = 48 << 20;
+
+/// An estimate of one slot fact in memory: the struct and its five short strings on the heap.
+const FACT_BYTES: usize = std::mem::size_of::<SlotFact>() + 5 * 16;
+
 /// What the pipeline reaches.
 #[derive(Clone)]
 pub struct PipelineContext {
@@ -81,7 +87,8 @@ pub struct PipelineContext {
     pub sources: Arc<Sources>,
     /// Raw pages, read once.
     pub pages: PageCache,
-    /// Slot facts by blob key: an hour is recomputed once per series, its other slots unchanged.
+    /// Slot facts by blob key, for hours recomputed from all their slots (by re-runs): bounded by an estimate of
+    /// their size in memory ([`FACTS_CACHE_BYTES`]).
     pub facts: moka::sync::Cache<String, Arc<Vec<SlotFact>>>,
     /// Game names already known, by source and id.
     pub game_names: moka::sync::Cache<String, ()>,
@@ -113,8 +120,10 @@ impl PipelineContext {
             sources,
             pages: PageCache::default(),
             facts: moka::sync::Cache::builder()
-                .max_capacity(2_000_000)
-                .weigher(|_k: &String, v: &Arc<Vec<SlotFact>>| u32::try_from(v.len() + 1).unwrap_or(u32::MAX))
+                .max_capacity(FACTS_CACHE_BYTES)
+                .weigher(|_k: &String, v: &Arc<Vec<SlotFact>>| {
+                    u32::try_from((v.len() + 1) * FACT_BYTES).unwrap_or(u32::MAX)
+                })
                 .build(),
             game_names: moka::sync::Cache::new(100_000),
             locks,

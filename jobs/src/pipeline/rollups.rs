@@ -1,13 +1,14 @@
 //! Period rollups and rankings, recomputed from the level below and written where readers look.
 //!
-//! An hour is recomputed from the `viewers` outputs (slot facts) of its observed slots, a day from its hours' rollups,
+//! A new slot is added to its hour's stored totals in place; an hour whose slot comes again (a re-run or a
+//! repeated series) is recomputed from the `viewers` outputs (slot facts) of its observed slots; a day from its hours' rollups,
 //! a week and a month from their days'. Each recompute runs under the period's lock and writes: the rollup
 //! (`rollups/{source}/{kind}/{period}`), a stats item per channel, game, language and the platform, and for hours each
 //! live channel's minute values (kept `minute_retention`). Rankings are recomputed from the latest rollup under the
 //! same lock, with rank changes against the previous period's rankings. An hour's broadcasts are recomputed from its
 //! rollup and the previous hour's broadcasts, then the following hours while they change.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,8 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use streamlens_domain::ids::{ChannelId, SourceId};
 use streamlens_domain::rollup::{
-    ChannelBroadcast, ChannelPeriodStats, Filter, GroupPeriodStats, HourBroadcasts, PeriodRollup, RankingList,
-    Rankings, SlotFact, built_from, rankings,
+    ChannelBroadcast, ChannelPeriodStats, Filter, GroupPeriodStats, GroupTotals, HourBroadcasts, PeriodRollup,
+    RankingList, Rankings, SlotFact, built_from, rankings,
 };
 use streamlens_domain::storage::blob::{BlobError, BlobKey, layout};
 use streamlens_domain::storage::meta::keys::{self, RankingFilter, StatsOf};
@@ -53,8 +54,8 @@ pub(crate) async fn write_json<T: Serialize>(
     Ok(())
 }
 
-/// The slot facts of one slot's `viewers` output, through the facts cache (an hour is recomputed once per series,
-/// and its other slots have not changed).
+/// The slot facts of one slot's `viewers` output, through the facts cache (a re-run recomputes its hour from every
+/// slot, and the other slots have not changed).
 async fn slot_facts(ctx: &PipelineContext, key: &str) -> Result<Arc<Vec<SlotFact>>, PipelineError> {
     if let Some(facts) = ctx.facts.get(key) {
         return Ok(facts);
@@ -128,19 +129,38 @@ async fn compute_from_below(
     Ok(PeriodRollup::combine(source.clone(), period, slot_length, &parts))
 }
 
-/// The stats items and (for an hour) minute items of a rollup.
-fn items(ctx: &PipelineContext, rollup: &PeriodRollup) -> Result<Vec<WriteOp>, PipelineError> {
+/// The writes that bring the stats items and (for an hour) minute items of a period from `old` (what is stored, if
+/// anything) to `rollup`: items whose content is unchanged are not written again, items of entities that left the
+/// period are deleted.
+fn item_writes(
+    ctx: &PipelineContext,
+    old: Option<&PeriodRollup>,
+    rollup: &PeriodRollup,
+) -> Result<Vec<WriteOp>, PipelineError> {
     let source = &rollup.source;
     let period = rollup.period;
     let mut ops = Vec::with_capacity(rollup.channels.len() * 2 + rollup.games.len() + rollup.languages.len() + 1);
     let expires_at = (period.end() + ctx.settings.minute_retention).timestamp();
+    // Every stats item carries the period's coverage: with another coverage, all of them change.
+    let same_coverage =
+        old.is_some_and(|o| o.observed_slots == rollup.observed_slots && o.slot_length == rollup.slot_length);
+    let same_slots = old.is_some_and(|o| o.slot_length == rollup.slot_length);
     for (id, totals) in &rollup.channels {
-        let stats = ChannelPeriodStats::of(rollup, totals);
-        ops.push(WriteOp::Put(Item::from_record(
-            keys::stats(source, StatsOf::Channel(id), period),
-            &stats,
-        )?));
-        if !totals.minutes.is_empty() {
+        let was = old.and_then(|o| o.channels.get(id));
+        let stats_unchanged = same_coverage
+            && was.is_some_and(|w| {
+                (&w.login, &w.language, &w.stats, &w.games)
+                    == (&totals.login, &totals.language, &totals.stats, &totals.games)
+            });
+        if !stats_unchanged {
+            let stats = ChannelPeriodStats::of(rollup, totals);
+            ops.push(WriteOp::Put(Item::from_record(
+                keys::stats(source, StatsOf::Channel(id), period),
+                &stats,
+            )?));
+        }
+        let minutes_unchanged = same_slots && was.is_some_and(|w| w.minutes == totals.minutes);
+        if !totals.minutes.is_empty() && !minutes_unchanged {
             let minutes = Item::new(keys::channel_minutes(source, id, period))
                 .with("slot_minutes", rollup.slot_length.minutes())
                 .with("viewers", serde_json::to_value(&totals.minutes).unwrap_or_default())
@@ -148,25 +168,45 @@ fn items(ctx: &PipelineContext, rollup: &PeriodRollup) -> Result<Vec<WriteOp>, P
             ops.push(WriteOp::Put(minutes));
         }
     }
+    let group =
+        |of: StatsOf<'_>, was: Option<&GroupTotals>, totals: &GroupTotals| -> Result<Option<WriteOp>, PipelineError> {
+            if same_coverage && was == Some(totals) {
+                return Ok(None);
+            }
+            let stats = GroupPeriodStats::of(rollup, totals);
+            Ok(Some(WriteOp::Put(Item::from_record(
+                keys::stats(source, of, period),
+                &stats,
+            )?)))
+        };
     for (id, totals) in &rollup.games {
-        let stats = GroupPeriodStats::of(rollup, totals);
-        ops.push(WriteOp::Put(Item::from_record(
-            keys::stats(source, StatsOf::Game(id), period),
-            &stats,
-        )?));
+        ops.extend(group(StatsOf::Game(id), old.and_then(|o| o.games.get(id)), totals)?);
     }
     for (language, totals) in &rollup.languages {
-        let stats = GroupPeriodStats::of(rollup, totals);
-        ops.push(WriteOp::Put(Item::from_record(
-            keys::stats(source, StatsOf::Language(language), period),
-            &stats,
-        )?));
+        ops.extend(group(
+            StatsOf::Language(language),
+            old.and_then(|o| o.languages.get(language)),
+            totals,
+        )?);
     }
-    let stats = GroupPeriodStats::of(rollup, &rollup.platform);
-    ops.push(WriteOp::Put(Item::from_record(
-        keys::stats(source, StatsOf::Platform, period),
-        &stats,
-    )?));
+    ops.extend(group(StatsOf::Platform, old.map(|o| &o.platform), &rollup.platform)?);
+    // Entities of the stored version that are not in this one (a re-run over changed data).
+    if let Some(old) = old {
+        for id in old.channels.keys().filter(|id| !rollup.channels.contains_key(*id)) {
+            ops.push(WriteOp::Delete(keys::stats(source, StatsOf::Channel(id), period)));
+            ops.push(WriteOp::Delete(keys::channel_minutes(source, id, period)));
+        }
+        for id in old.games.keys().filter(|id| !rollup.games.contains_key(*id)) {
+            ops.push(WriteOp::Delete(keys::stats(source, StatsOf::Game(id), period)));
+        }
+        for language in old.languages.keys().filter(|l| !rollup.languages.contains_key(*l)) {
+            ops.push(WriteOp::Delete(keys::stats(
+                source,
+                StatsOf::Language(language),
+                period,
+            )));
+        }
+    }
     Ok(ops)
 }
 
@@ -183,15 +223,59 @@ pub async fn recompute(
 ) -> Result<PeriodRollup, PipelineError> {
     ctx.locks
         .with(&lock_name(source, period), async {
+            let key = layout::rollup(source, period)?;
+            let old: Option<PeriodRollup> = read_json(ctx, &key).await?;
             let rollup = match period.kind() {
                 PeriodKind::Hour => compute_hour(ctx, source, period, slot_length).await?,
                 _ => compute_from_below(ctx, source, period, slot_length).await?,
             };
-            write_json(ctx, &layout::rollup(source, period)?, &rollup).await?;
-            ctx.storage.meta.batch_write(items(ctx, &rollup)?).await?;
+            store(ctx, &key, old.as_ref(), &rollup).await?;
             Ok(rollup)
         })
         .await?
+}
+
+/// Brings the hour of `slot` up to date with the slot's facts (the `viewers` output of its series): added to the
+/// stored totals in place when the slot is not in them yet (a new or late series), the hour recomputed from all its
+/// slots otherwise (a repeated or re-run series, whose facts may differ). Returns the hour's rollup.
+pub async fn add_slot(
+    ctx: &PipelineContext,
+    source: &SourceId,
+    slot: Slot,
+    facts: &[SlotFact],
+) -> Result<PeriodRollup, PipelineError> {
+    let hour = Period::containing(PeriodKind::Hour, slot.start());
+    ctx.locks
+        .with(&lock_name(source, hour), async {
+            let key = layout::rollup(source, hour)?;
+            let old: Option<PeriodRollup> = read_json(ctx, &key).await?;
+            let mut grown = old
+                .clone()
+                .unwrap_or_else(|| PeriodRollup::from_slots(source.clone(), hour, slot.length(), &[]));
+            let rollup = if grown.push_slot(slot, facts) {
+                grown
+            } else {
+                compute_hour(ctx, source, hour, slot.length()).await?
+            };
+            store(ctx, &key, old.as_ref(), &rollup).await?;
+            Ok(rollup)
+        })
+        .await?
+}
+
+/// Writes a period's items (those that changed since `old`), then its rollup. In that order: a run killed between
+/// the two finds the old rollup, computes the same new one and writes the items again.
+async fn store(
+    ctx: &PipelineContext,
+    key: &BlobKey,
+    old: Option<&PeriodRollup>,
+    rollup: &PeriodRollup,
+) -> Result<(), PipelineError> {
+    ctx.storage.meta.batch_write(item_writes(ctx, old, rollup)?).await?;
+    if old != Some(rollup) {
+        write_json(ctx, key, rollup).await?;
+    }
+    Ok(())
 }
 
 /// Recomputes the rankings of `period` from its rollup (under the period's lock) and writes them; then, if the
@@ -218,7 +302,18 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
             let ranked = rankings(&rollup, previous.as_ref());
             let key = layout::rankings(source, period)?;
             let old: Option<Rankings> = read_json(ctx, &key).await?;
-            write_json(ctx, &key, &ranked).await?;
+            if old.as_ref() == Some(&ranked) {
+                return Ok(ranked.lists.len());
+            }
+            // The stored pages: a page whose rows and list length are unchanged is not written again.
+            let mut stored = HashMap::new();
+            for list in old.iter().flat_map(|o| o.lists.iter()) {
+                let partition = ranking_partition(source, period, list);
+                for page in list.rows.chunks(keys::RANKING_PAGE as usize) {
+                    let first = page.first().map_or(1, |r| r.rank);
+                    stored.insert(keys::ranking_page(&partition, first), (list.rows.len(), page));
+                }
+            }
             let mut ops = Vec::new();
             let mut pages = HashSet::new();
             for list in &ranked.lists {
@@ -228,6 +323,9 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
                     let first = page.first().map_or(1, |r| r.rank);
                     let key = keys::ranking_page(&partition, first);
                     pages.insert(key.clone());
+                    if stored.get(&key) == Some(&(total, page)) {
+                        continue;
+                    }
                     let item = Item::new(key)
                         .with("total", total)
                         .with("rows", serde_json::to_value(page).unwrap_or_default());
@@ -235,16 +333,13 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
                 }
             }
             // Pages of lists that shrank or went away (a channel's language or game is its last seen one).
-            for list in old.iter().flat_map(|o| o.lists.iter()) {
-                let partition = ranking_partition(source, period, list);
-                for first in (0..list.rows.len()).step_by(keys::RANKING_PAGE as usize) {
-                    let key = keys::ranking_page(&partition, first as u32 + 1);
-                    if !pages.contains(&key) {
-                        ops.push(WriteOp::Delete(key));
-                    }
+            for key in stored.into_keys() {
+                if !pages.contains(&key) {
+                    ops.push(WriteOp::Delete(key));
                 }
             }
             ctx.storage.meta.batch_write(ops).await?;
+            write_json(ctx, &key, &ranked).await?;
             Ok(ranked.lists.len())
         })
         .await?

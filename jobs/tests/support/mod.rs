@@ -268,9 +268,17 @@ impl Derived {
             }
         }
         let item_keys: BTreeSet<&Key> = self.items.keys().chain(other.items.keys()).collect();
+        let mut shown = 0;
         for key in item_keys {
-            if self.items.get(key) != other.items.get(key) {
-                out.push(format!("item {} / {}", key.pk, key.sk));
+            let (mine, theirs) = (self.items.get(key), other.items.get(key));
+            if mine != theirs {
+                // The first few with both sides, the rest by key.
+                if shown < 3 {
+                    shown += 1;
+                    out.push(format!("item {} / {}: {mine:?} vs {theirs:?}", key.pk, key.sk));
+                } else {
+                    out.push(format!("item {} / {}", key.pk, key.sk));
+                }
             }
         }
         out

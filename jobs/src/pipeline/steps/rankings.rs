@@ -1,9 +1,11 @@
 //! `rankings`: recomputes the rankings of this series' hour from its rollup (channels and games by hours watched,
-//! average viewers and peak viewers; overall, per language and per game; with rank changes).
+//! average viewers and peak viewers; overall, per language and per game; with rank changes), and announces it
+//! (`RankingsUpdated`).
 
 use async_trait::async_trait;
 use streamlens_domain::time::{Period, PeriodKind};
 
+use crate::notify::Event;
 use crate::pipeline::rollups::rerank;
 use crate::pipeline::{Counts, PipelineError, Step, StepContext};
 
@@ -24,6 +26,13 @@ impl Step for Rankings {
     async fn run(&self, cx: &StepContext<'_>) -> Result<Counts, PipelineError> {
         let hour = Period::containing(PeriodKind::Hour, cx.series.slot.start());
         let lists = rerank(cx.pipeline, &cx.series.source, hour).await?;
+        cx.pipeline
+            .notifier
+            .publish(Event::RankingsUpdated {
+                source: cx.series.source.clone(),
+                period: hour,
+            })
+            .await;
         Ok(Counts::from([("lists".to_owned(), lists as u64)]))
     }
 }

@@ -1,12 +1,13 @@
-//! `rollups`: recomputes the hour of this series' slot from the slot facts of every observed slot in it, and asks
-//! for the day to be recomputed (a `RollUp` job per day and 10-second bucket, which goes on to the week and month).
+//! `rollups`: adds this series' slot facts to the hour's totals (or recomputes the hour from every observed slot in
+//! it, when the slot is in them already), and asks for the day to be recomputed (a `RollUp` job per day and 10-second bucket, which goes on to the week and month).
 
 use async_trait::async_trait;
 use chrono::Utc;
+use streamlens_domain::rollup::SlotFact;
 use streamlens_domain::time::{Period, PeriodKind};
 
 use crate::jobs::RollUp;
-use crate::pipeline::rollups::{bucket, recompute};
+use crate::pipeline::rollups::{add_slot, bucket};
 use crate::pipeline::{Counts, PipelineError, Step, StepContext};
 
 /// The step.
@@ -26,8 +27,8 @@ impl Step for Rollups {
     async fn run(&self, cx: &StepContext<'_>) -> Result<Counts, PipelineError> {
         let source = &cx.series.source;
         let slot = cx.series.slot;
-        let hour = Period::containing(PeriodKind::Hour, slot.start());
-        let rollup = recompute(cx.pipeline, source, hour, slot.length()).await?;
+        let facts = cx.outputs.load::<Vec<SlotFact>>(cx.pipeline, "viewers").await?;
+        let rollup = add_slot(cx.pipeline, source, slot, &facts).await?;
         let day = Period::containing(PeriodKind::Day, slot.start());
         cx.pipeline
             .queue
