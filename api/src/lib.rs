@@ -2,28 +2,73 @@
 //!
 //! # Layout
 //!
-//! - [`http`]: the router and its routes: [`http::health`] (`/healthz`, `/readyz`).
-//! - [`App`]: the shared state handlers read (the stores, the queue), and [`serve`], which runs the router until
-//!   shutdown.
+//! - [`graphql`]: the schema (queries, mutations, subscriptions), its types, loaders, limits and error codes.
+//! - [`http`]: the router: GraphiQL, `/graphql`, REST twins, health, metrics.
+//! - [`cache`]: the response cache of read-only requests (in-process, and Redis when configured).
+//! - [`App`]: the shared state handlers read, and [`serve`], which runs the router until shutdown.
 //!
 //! The `streamlens` binary (`src/main.rs`) runs the server, the workers, the scheduler and the built-in simulator in
 //! one process.
 
+pub mod cache;
+pub mod graphql;
 pub mod http;
 
 use std::future::Future;
+use std::sync::Arc;
 
+use metrics_exporter_prometheus::PrometheusHandle;
+use streamlens_domain::config::SourceConfig;
 use streamlens_domain::storage::Storage;
+use streamlens_jobs::notify::Notifier;
 use streamlens_jobs::queue::Queue;
 use tokio::net::TcpListener;
 
+use cache::ResponseCache;
+use graphql::{Gateway, Limits, StreamlensSchema};
+
 /// What every handler can reach.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct App {
     /// The blob and metadata stores.
     pub storage: Storage,
     /// The job queue.
     pub queue: Queue,
+    /// The GraphQL schema, with its data.
+    pub schema: StreamlensSchema,
+    /// The metrics registry `/metrics` renders.
+    pub metrics: PrometheusHandle,
+    /// Responses of read-only requests.
+    pub cache: ResponseCache,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The gateway over these stores, queue, sources and notifier.
+    pub fn new(storage: Storage, queue: Queue, sources: Vec<SourceConfig>, notifier: Notifier) -> Self {
+        let cache = ResponseCache::in_process(&notifier, std::time::Duration::from_secs(30));
+        let gateway = Gateway {
+            storage: storage.clone(),
+            queue: queue.clone(),
+            sources: Arc::new(sources),
+            notifier,
+            loaders: Arc::new(graphql::Loaders::new(Arc::clone(&storage.meta))),
+        };
+        Self {
+            storage,
+            queue,
+            schema: graphql::build(gateway, Limits::default()),
+            metrics: streamlens_jobs::observability::install(),
+            cache,
+        }
+    }
 }
 
 /// Serves the router on `listener` until `shutdown` resolves, then finishes the requests in flight.

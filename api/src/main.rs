@@ -49,18 +49,31 @@ async fn run(config: streamlens_domain::config::Config) -> anyhow::Result<()> {
         let (scheduler, stop) = (runtime.scheduler(), stop.clone());
         async move { scheduler.run(stop.cancelled_owned()).await }
     });
+    // Minutely sources are pulled once right away, so the first numbers do not wait for the next minute's tick.
+    for source in runtime
+        .config
+        .sources
+        .iter()
+        .filter(|s| s.schedule == streamlens_domain::config::Schedule::Minutely)
+    {
+        if let Err(error) = streamlens_jobs::runtime::pull_now(&runtime.queue, source.id.clone()).await {
+            tracing::warn!(source = %source.id, %error, "the first pull could not be enqueued; the schedule will pull");
+        }
+    }
     let sources: Vec<String> = runtime
         .config
         .sources
         .iter()
         .map(|s| format!("{} ({})", s.id, s.schedule))
         .collect();
-    tracing::info!(sources = ?sources, "Streamlens is up: http://{address}/readyz");
+    tracing::info!(sources = ?sources, "Streamlens is up: GraphiQL at http://{address}/");
 
-    let app = App {
-        storage: runtime.storage.clone(),
-        queue: runtime.queue.clone(),
-    };
+    let app = App::new(
+        runtime.storage.clone(),
+        runtime.queue.clone(),
+        runtime.config.sources.clone(),
+        runtime.notifier.clone(),
+    );
     let served = serve(listener, app, stop.clone().cancelled_owned()).await;
     // The server stops on the signal; make sure the others do too if it stopped for another reason.
     stop.cancel();

@@ -21,7 +21,13 @@ async fn spawn(storage: Storage, queue: Queue) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, App { storage, queue }, async {
+    let app = App::new(
+        storage,
+        queue,
+        Vec::new(),
+        streamlens_jobs::notify::Notifier::in_process(),
+    );
+    let server = tokio::spawn(serve(listener, app, async {
         let _ = stopped.await;
     }));
     Running {

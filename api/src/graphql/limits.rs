@@ -1,0 +1,170 @@
+//! Limits on what one request may ask, checked before a query runs, and the codes of the errors async-graphql
+//! itself raises.
+//!
+//! Depth, complexity and directives per field are async-graphql's own limits (set in [`super::build`]); aliases and
+//! operations per document are counted here, right after parsing, so a query of thousands of aliases is refused
+//! before validation (whose overlapping-fields rule is quadratic in the fields of a selection).
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+
+/// The limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most nested selection levels.
+    pub depth: usize,
+    /// Most complexity (one per field, list fields times their `first`).
+    pub complexity: usize,
+    /// Most aliased fields in a document.
+    pub aliases: usize,
+    /// Most directives on one field.
+    pub directives: usize,
+    /// Most operations in one document.
+    pub operations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            depth: 12,
+            complexity: 5_000,
+            aliases: 50,
+            directives: 5,
+            operations: 10,
+        }
+    }
+}
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension(*self))
+    }
+}
+
+struct LimitsExtension(Limits);
+
+fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
+    let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    if !has_code {
+        error.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+    error
+}
+
+fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, seen_fragments: &mut Vec<String>) -> usize {
+    set.items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some())
+                    + count_aliases(&field.node.selection_set.node, doc, seen_fragments)
+            }
+            Selection::InlineFragment(fragment) => {
+                count_aliases(&fragment.node.selection_set.node, doc, seen_fragments)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.to_string();
+                // Each fragment is counted once (a cycle is refused by validation later).
+                if seen_fragments.contains(&name) {
+                    return 0;
+                }
+                seen_fragments.push(name);
+                doc.fragments
+                    .get(&spread.node.fragment_name.node)
+                    .map_or(0, |f| count_aliases(&f.node.selection_set.node, doc, seen_fragments))
+            }
+        })
+        .sum()
+}
+
+#[async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        // Whatever failed without saying how (async-graphql's own errors) is an internal error to the client.
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|e| with_code(e, "INTERNAL_SERVER_ERROR"))
+            .collect();
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await.map_err(|e| {
+            // The parser refuses nesting beyond its recursion limit before the depth limit can.
+            let code = if e.message.contains("recursion limit") {
+                "QUERY_TOO_DEEP"
+            } else {
+                "GRAPHQL_PARSE_FAILED"
+            };
+            with_code(e, code)
+        })?;
+        let operations = doc.operations.iter().count();
+        if operations > self.0.operations {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "{operations} operations in one document; at most {} are allowed",
+                        self.0.operations
+                    ),
+                    None,
+                ),
+                "TOO_MANY_OPERATIONS",
+            ));
+        }
+        let mut seen = Vec::new();
+        let aliases: usize = doc
+            .operations
+            .iter()
+            .map(|(_, op)| count_aliases(&op.node.selection_set.node, &doc, &mut seen))
+            .sum();
+        if aliases > self.0.aliases {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "{aliases} aliases in one document; at most {} are allowed",
+                        self.0.aliases
+                    ),
+                    None,
+                ),
+                "TOO_MANY_ALIASES",
+            ));
+        }
+        Ok(doc)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let code = if e.message.contains("nested too deep") {
+                        "QUERY_TOO_DEEP"
+                    } else if e.message.contains("too complex") {
+                        "QUERY_TOO_COMPLEX"
+                    } else if e.message.contains("directives") {
+                        "TOO_MANY_DIRECTIVES"
+                    } else {
+                        "GRAPHQL_VALIDATION_FAILED"
+                    };
+                    with_code(e, code)
+                })
+                .collect()
+        })
+    }
+}

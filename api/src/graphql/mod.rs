@@ -1,0 +1,111 @@
+//! The GraphQL API: one schema (`schema.graphql` at the repository root is generated from it; a test fails when they
+//! differ), served at `/graphql` over HTTP and websockets.
+//!
+//! - [`query`]: channels, games, languages, the platform, rankings, series and their run history, sources, dead jobs.
+//! - [`mutation`]: `login`, and the admin operations (pull now, re-run, backfill, requeue).
+//! - [`subscription`]: `seriesReady` and `rankingsUpdated`, from the pub/sub port.
+//! - [`types`]: the object types. [`loaders`]: batched channel and game lookups. [`error`]: error codes.
+//!   [`limits`]: depth, complexity, alias and operation limits.
+//!
+//! Conventions: lists are Relay connections (`first` required, at most 100; `after` an opaque cursor); times are the
+//! `DateTime` scalar (RFC 3339, UTC); every error has `extensions.code`.
+
+pub mod error;
+pub mod limits;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod subscription;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Schema};
+use streamlens_domain::config::SourceConfig;
+use streamlens_domain::ids::SourceId;
+use streamlens_domain::storage::Storage;
+use streamlens_jobs::notify::Notifier;
+use streamlens_jobs::queue::Queue;
+
+pub use limits::Limits;
+pub use loaders::Loaders;
+pub use mutation::Mutation;
+pub use query::Query;
+pub use subscription::Subscription;
+
+/// The schema.
+pub type StreamlensSchema = Schema<Query, Mutation, Subscription>;
+
+/// Most rows one page of a list may ask for.
+pub const MAX_PAGE: usize = 100;
+
+/// What resolvers reach.
+#[derive(Clone)]
+pub struct Gateway {
+    /// The stores.
+    pub storage: Storage,
+    /// The queue (pulls, re-runs, backfills).
+    pub queue: Queue,
+    /// The configured sources.
+    pub sources: Arc<Vec<SourceConfig>>,
+    /// Where events come from.
+    pub notifier: Notifier,
+    /// Batched channel and game reads.
+    pub loaders: Arc<Loaders>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field(
+                "sources",
+                &self.sources.iter().map(|s| s.id.to_string()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// The source a query names, or the first configured one.
+    pub fn source(&self, id: Option<&ID>) -> async_graphql::Result<&SourceConfig> {
+        match id {
+            None => self
+                .sources
+                .first()
+                .ok_or_else(|| error::not_found("no source is configured")),
+            Some(id) => self
+                .sources
+                .iter()
+                .find(|s| s.id.as_str() == id.as_str())
+                .ok_or_else(|| error::not_found(format!("no source {:?}", id.as_str()))),
+        }
+    }
+
+    /// The source id a query names, or the first configured one's.
+    pub fn source_id(&self, id: Option<&ID>) -> async_graphql::Result<SourceId> {
+        self.source(id).map(|s| s.id.clone())
+    }
+}
+
+/// The gateway from a resolver's context.
+pub fn gateway<'a>(ctx: &Context<'a>) -> &'a Gateway {
+    ctx.data_unchecked::<Gateway>()
+}
+
+/// The schema over `gateway`, with `limits`.
+pub fn build(gateway: Gateway, limits: Limits) -> StreamlensSchema {
+    let loaders = Arc::clone(&gateway.loaders);
+    Schema::build(Query, Mutation, Subscription)
+        .data(gateway)
+        .data(loaders)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_directives(limits.directives)
+        .extension(limits)
+        .finish()
+}
+
+/// The schema in SDL, as `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(Query, Mutation, Subscription).finish().sdl()
+}
