@@ -148,6 +148,21 @@ async fn a_worker_killed_in_the_middle_of_a_run_resumes_it_and_the_results_equal
         "no step ran after the restart: {resumed:?}"
     );
 
+    // Every series of the range is ready; a run left behind shows its history.
+    let source = SourceId::parse(SOURCE).unwrap();
+    for status in ["running", "pending", "failed"] {
+        let left = storage
+            .meta
+            .query(&Query::gsi1(keys::series_status_partition(&source, status)).limit(100))
+            .await
+            .unwrap();
+        if let Some(item) = left.items.first() {
+            let id: SeriesId = item.attrs["id"].as_str().unwrap().parse().unwrap();
+            let runs = run::history(storage, &id).await.unwrap();
+            panic!("series {id} is {status} after the restart: {runs:#?}");
+        }
+    }
+
     let after = support::derived(storage, SOURCE).await;
     drop(restarted);
     crashed.forget_redis().await;

@@ -19,7 +19,7 @@ use crate::pipeline::rollups::{bucket, recompute, rerank};
 pub struct RollUp {
     /// The source.
     pub source: SourceId,
-    /// The period (a day, week or month; an hour is recomputed by each of its series).
+    /// The period (a day, week or month; an hour is grown by each of its series).
     pub period: Period,
     /// The source's slot length.
     pub slot_length: SlotLength,

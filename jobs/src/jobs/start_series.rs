@@ -3,11 +3,14 @@
 use serde::{Deserialize, Serialize};
 use streamlens_domain::ids::{SeriesId, SourceId};
 use streamlens_domain::pulls::{PullId, Trigger};
+use streamlens_domain::series::{SeriesRecord, SeriesStatus};
+use streamlens_domain::storage::meta::keys;
 use streamlens_domain::time::Slot;
 
 use super::{Job, JobContext, JobError, RunPipeline};
+use crate::ingest::IngestError;
 use crate::ingest::start_series::{Started, start_series};
-use crate::pipeline::run::{RunId, RunTrigger};
+use crate::pipeline::run::RunTrigger;
 
 /// Start the series of `source` for `slot` from the pull `pull_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,24 +43,46 @@ impl Job for StartSeries {
     }
 
     async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
-        match start_series(&ctx.storage, &ctx.pages, &self.source, self.slot, &self.pull_id).await? {
+        let series = match start_series(&ctx.storage, &ctx.pages, &self.source, self.slot, &self.pull_id).await? {
             Started::New(series) => {
                 tracing::debug!(series.id = %series.id, records = series.records, "series started");
-                let trigger = match self.trigger {
-                    Trigger::Schedule => RunTrigger::Schedule,
-                    Trigger::Manual => RunTrigger::Manual,
-                    Trigger::Backfill => RunTrigger::Backfill,
-                };
-                ctx.queue
-                    .push(RunPipeline {
-                        series: series.id,
-                        run_id: RunId::generate(),
-                        trigger,
-                    })
-                    .await?;
+                series.id
             }
-            Started::Existing(id) => tracing::debug!(series.id = %id, "series already started"),
-        }
+            Started::Existing(id) => {
+                // Still pending: the series was started (perhaps by this job, in a process killed before it went
+                // on) but no run of it has begun, so its first run may never have been queued.
+                let record = ctx
+                    .storage
+                    .meta
+                    .get(&keys::series(&id))
+                    .await
+                    .map_err(IngestError::from)?;
+                let pending = record
+                    .map(|item| item.decode::<SeriesRecord>())
+                    .transpose()
+                    .map_err(IngestError::from)?
+                    .is_some_and(|series| series.status == SeriesStatus::Pending);
+                if !pending {
+                    tracing::debug!(series.id = %id, "series already started");
+                    return Ok(());
+                }
+                id
+            }
+        };
+        let trigger = match self.trigger {
+            Trigger::Schedule => RunTrigger::Schedule,
+            Trigger::Manual => RunTrigger::Manual,
+            Trigger::Backfill => RunTrigger::Backfill,
+        };
+        // The first run takes the id of the pull the series came from, so that starting it again queues the same
+        // job (its idempotency key), not a second run.
+        ctx.queue
+            .push(RunPipeline {
+                series,
+                run_id: self.pull_id,
+                trigger,
+            })
+            .await?;
         Ok(())
     }
 }
