@@ -193,4 +193,25 @@ mod tests {
         let after = cache.key("{ a }", None, "{}", "viewer");
         assert!(cache.get(&after).await.is_none());
     }
+
+    /// Needs Redis on 127.0.0.1:6379 (`scripts/test.sh` starts one).
+    #[tokio::test]
+    async fn replicas_share_answers_through_redis() {
+        let namespace = format!("cache-test-{}", std::process::id());
+        let notifier = Notifier::in_process();
+        let url = "redis://127.0.0.1:6379";
+        let one = ResponseCache::in_process(&notifier, Duration::from_secs(30))
+            .with_redis(url, &namespace)
+            .await
+            .expect("Redis on 127.0.0.1:6379");
+        let two = ResponseCache::in_process(&notifier, Duration::from_secs(30))
+            .with_redis(url, &namespace)
+            .await
+            .unwrap();
+        let key = one.key("{ sources { id } }", None, "{}", "viewer");
+        assert_eq!(key, two.key("{ sources { id } }", None, "{}", "viewer"));
+        assert!(two.get(&key).await.is_none());
+        one.put(&key, b"answer".to_vec()).await;
+        assert_eq!(two.get(&key).await.as_deref(), Some(&b"answer".to_vec()));
+    }
 }

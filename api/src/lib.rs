@@ -18,6 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use streamlens_domain::config::GatewayConfig;
 use streamlens_domain::config::SourceConfig;
 use streamlens_domain::storage::Storage;
 use streamlens_jobs::notify::Notifier;
@@ -40,6 +41,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Responses of read-only requests.
     pub cache: ResponseCache,
+    /// CORS, rate limits, timeouts, the explorer.
+    pub http: Arc<http::layers::HttpSettings>,
 }
 
 impl std::fmt::Debug for App {
@@ -67,7 +70,27 @@ impl App {
             schema: graphql::build(gateway, Limits::default()),
             metrics: streamlens_jobs::observability::install(),
             cache,
+            http: http::layers::HttpSettings::new(GatewayConfig::default()),
         }
+    }
+
+    /// The same gateway with these HTTP settings.
+    pub fn with_gateway(mut self, config: GatewayConfig) -> Self {
+        self.http = http::layers::HttpSettings::new(config);
+        self
+    }
+
+    /// The same gateway with responses also cached in Redis when `cache` says so (keys under
+    /// `{namespace}:cache:`).
+    pub async fn with_cache(
+        mut self,
+        cache: &streamlens_domain::config::CacheUrl,
+        namespace: &str,
+    ) -> Result<Self, redis::RedisError> {
+        if let streamlens_domain::config::CacheUrl::Redis(url) = cache {
+            self.cache = self.cache.with_redis(url, namespace).await?;
+        }
+        Ok(self)
     }
 }
 
@@ -77,7 +100,6 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }

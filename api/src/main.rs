@@ -73,7 +73,11 @@ async fn run(config: streamlens_domain::config::Config) -> anyhow::Result<()> {
         runtime.queue.clone(),
         runtime.config.sources.clone(),
         runtime.notifier.clone(),
-    );
+    )
+    .with_gateway(runtime.config.gateway.clone())
+    .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
+    .await
+    .context("connecting to the response cache")?;
     let served = serve(listener, app, stop.clone().cancelled_owned()).await;
     // The server stops on the signal; make sure the others do too if it stopped for another reason.
     stop.cancel();

@@ -22,7 +22,10 @@ fn error_response(code: &'static str, message: String) -> Response {
 
 /// `POST /graphql`, and `GET /graphql` without a websocket upgrade.
 pub async fn http(State(app): State<App>, request: GraphQLBatchRequest) -> HttpResponse {
-    let batch = request.into_inner();
+    let mut batch = request.into_inner();
+    if !app.http.config.explorer {
+        batch = batch.disable_introspection();
+    }
     let size = match &batch {
         BatchRequest::Single(_) => 1,
         BatchRequest::Batch(requests) => requests.len(),

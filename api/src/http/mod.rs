@@ -11,6 +11,7 @@
 pub mod assets;
 pub mod graphql;
 pub mod health;
+pub mod layers;
 pub mod metrics;
 pub mod rest;
 
@@ -59,11 +60,15 @@ async fn limit_body(request: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// Every route, with the shared state.
+/// Every route, with the shared state and the [`layers`]. GraphiQL only when the explorer is on.
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/", get(assets::graphiql))
-        .route("/assets/graphiql/{name}", get(assets::graphiql_asset))
+    let mut routes = Router::new();
+    if app.http.config.explorer {
+        routes = routes
+            .route("/", get(assets::graphiql))
+            .route("/assets/graphiql/{name}", get(assets::graphiql_asset));
+    }
+    let mut routes = routes
         .route("/graphql", get(graphql::get).post(graphql::http))
         .route("/api/v1/sources/{id}/pull", post(rest::pull))
         .route("/api/v1/series/{id}/rerun", post(rest::rerun))
@@ -71,5 +76,9 @@ pub fn router(app: App) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .layer(middleware::from_fn(limit_body))
-        .with_state(app)
+        .layer(middleware::from_fn_with_state(app.clone(), layers::limit));
+    if let Some(cors) = app.http.cors() {
+        routes = routes.layer(cors);
+    }
+    routes.layer(middleware::from_fn(layers::log)).with_state(app)
 }

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use sources::{Schedule, SourceConfig, SourceKind};
-pub use urls::{BlobsUrl, MetaUrl, PubSubUrl, QueueUrl};
+pub use urls::{BlobsUrl, CacheUrl, MetaUrl, PubSubUrl, QueueUrl};
 pub use variables::{VARIABLES, Variable};
 
 /// A setting that could not be used, named by its variable.
@@ -52,6 +52,10 @@ pub struct Config {
     pub pubsub: PubSubUrl,
     /// An Amazon EventBridge bus events also go to, when set.
     pub eventbridge_bus: Option<String>,
+    /// Where the gateway caches responses.
+    pub cache: CacheUrl,
+    /// The gateway's HTTP settings: CORS, rate limits, timeouts, the explorer.
+    pub gateway: GatewayConfig,
     /// Days minute data is kept.
     pub minute_retention_days: u32,
     /// What is pulled, and when (the built-in simulator when none is configured).
@@ -104,6 +108,30 @@ pub struct LogConfig {
     pub filter: String,
     /// Text or JSON.
     pub format: LogFormat,
+}
+
+/// The gateway's HTTP settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayConfig {
+    /// Origins a browser may call the API from (`*`: any); none: same-origin only.
+    pub cors_origins: Vec<String>,
+    /// Requests a minute one caller (a credential, or an address without one) may make; 0: no limit.
+    pub rate_limit_per_minute: u32,
+    /// Longest a request may take before it is answered with 408.
+    pub request_timeout: std::time::Duration,
+    /// GraphiQL at `/` and introspection of the schema.
+    pub explorer: bool,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            rate_limit_per_minute: 1_200,
+            request_timeout: std::time::Duration::from_secs(30),
+            explorer: true,
+        }
+    }
 }
 
 /// Log output format.
@@ -177,6 +205,28 @@ fn parse_bool(value: &str) -> Result<bool, String> {
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err(format!("{value:?} is not a boolean (true or false)")),
     }
+}
+
+/// `*` (any origin) or a comma-separated list of `scheme://host[:port]` origins.
+fn cors_origins(value: &str) -> Result<Vec<String>, String> {
+    let origins: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect();
+    for origin in &origins {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = origin == "*" || host.is_some_and(|h| !h.is_empty() && !h.contains(['/', '?', '#', ' ']));
+        if !valid {
+            return Err(format!(
+                "{origin:?} is not an origin: give `*` or origins such as https://app.example.com, comma-separated"
+            ));
+        }
+    }
+    Ok(origins)
 }
 
 fn non_empty(value: &str) -> Result<String, String> {
@@ -293,6 +343,25 @@ impl Config {
         let pubsub = sources
             .parse("STREAMLENS_PUBSUB", |v| v.parse::<PubSubUrl>())?
             .unwrap_or(PubSubUrl::Memory);
+        let cache = sources
+            .parse("STREAMLENS_CACHE", |v| v.parse::<CacheUrl>())?
+            .unwrap_or(CacheUrl::Memory);
+        let cors_origins = sources
+            .parse("STREAMLENS_CORS_ORIGINS", cors_origins)?
+            .unwrap_or_default();
+        let rate_limit_per_minute = sources
+            .parse("STREAMLENS_RATE_LIMIT", |v| {
+                v.parse::<u32>()
+                    .map_err(|_| format!("{v:?} is not a number of requests a minute (0: no limit)"))
+            })?
+            .unwrap_or(1_200);
+        let request_timeout_seconds = sources
+            .parse("STREAMLENS_REQUEST_TIMEOUT_SECONDS", positive::<u64>)?
+            .unwrap_or(30);
+        // On in the embedded default (a laptop), off when the metadata store is DynamoDB (a deployment).
+        let explorer = sources
+            .parse("STREAMLENS_EXPLORER", parse_bool)?
+            .unwrap_or(matches!(meta, MetaUrl::Sqlite(_)));
         let eventbridge_bus = sources.parse("STREAMLENS_EVENTBRIDGE_BUS", |v| {
             let ok = !v.is_empty()
                 && v.len() <= 1600
@@ -396,6 +465,13 @@ impl Config {
             worker_concurrency,
             pubsub,
             eventbridge_bus,
+            cache,
+            gateway: GatewayConfig {
+                cors_origins,
+                rate_limit_per_minute,
+                request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
+                explorer,
+            },
             minute_retention_days,
             sources: configured,
             simulator,

@@ -160,6 +160,42 @@ impl fmt::Display for PubSubUrl {
     }
 }
 
+/// Where GraphQL responses are cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheUrl {
+    /// In this process only.
+    Memory,
+    /// In this process, and in Redis as a second layer shared by every gateway replica.
+    Redis(String),
+}
+
+impl FromStr for CacheUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "memory" => Ok(Self::Memory),
+            url if url
+                .strip_prefix("redis://")
+                .or_else(|| url.strip_prefix("rediss://"))
+                .is_some_and(|r| !r.is_empty()) =>
+            {
+                Ok(Self::Redis(url.to_owned()))
+            }
+            other => Err(format!("{:?} is not memory or a redis:// URL", redact(other))),
+        }
+    }
+}
+
+impl fmt::Display for CacheUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Memory => f.write_str("memory"),
+            Self::Redis(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
 /// The job queue's URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueUrl {

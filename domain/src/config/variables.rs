@@ -66,6 +66,31 @@ pub const VARIABLES: &[Variable] = &[
         description: "Where events (`SeriesReady`, `RankingsUpdated`) go: `memory` (this process), `redis://HOST:PORT` (every process), or `off`.",
     },
     Variable {
+        name: "STREAMLENS_CACHE",
+        default: "`memory`",
+        description: "Where the gateway caches responses: `memory` (in this process, at most 64 MiB) or `redis://HOST:PORT` (also in Redis, shared by every gateway replica).",
+    },
+    Variable {
+        name: "STREAMLENS_CORS_ORIGINS",
+        default: "(none: same-origin only)",
+        description: "Origins a browser may call the gateway from: `*` or comma-separated origins such as `https://app.example.com`.",
+    },
+    Variable {
+        name: "STREAMLENS_RATE_LIMIT",
+        default: "`1200`",
+        description: "Requests a minute one caller may make to the gateway (a caller is a credential, or a client address without one); over it, HTTP 429 with code `RATE_LIMITED`. `0`: no limit.",
+    },
+    Variable {
+        name: "STREAMLENS_REQUEST_TIMEOUT_SECONDS",
+        default: "`30`",
+        description: "Longest a gateway request may take; over it, HTTP 408 with code `TIMEOUT`.",
+    },
+    Variable {
+        name: "STREAMLENS_EXPLORER",
+        default: "`true` with the embedded SQLite store, else `false`",
+        description: "GraphiQL at `/` and introspection of the schema.",
+    },
+    Variable {
         name: "STREAMLENS_EVENTBRIDGE_BUS",
         default: "(off)",
         description: "Also publish `SeriesReady` and `RankingsUpdated` to this Amazon EventBridge bus (name or ARN), with source `streamlens`; uses the AWS region and endpoint settings.",
