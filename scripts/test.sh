@@ -84,7 +84,8 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     || fail "could not install moto"
 fi
 moto_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$logs/moto.log" 2>&1 &
+# One request at a time, so that conditional writes are atomic as DynamoDB makes them (see the script).
+"$venv/bin/python" scripts/moto_server.py 127.0.0.1 "$moto_port" >"$logs/moto.log" 2>&1 &
 cleanup_pids+=($!)
 moto_answers() {
   python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/', timeout=1)" 2>/dev/null

@@ -3,6 +3,7 @@
 //! # Layout
 //!
 //! - [`graphql`]: the schema (queries, mutations, subscriptions), its types, loaders, limits and error codes.
+//! - [`auth`]: roles, permissions, users, groups, API keys, tokens, and the guards on the schema.
 //! - [`http`]: the router: GraphiQL, `/graphql`, REST twins, health, metrics.
 //! - [`cache`]: the response cache of read-only requests (in-process, and Redis when configured).
 //! - [`App`]: the shared state handlers read, and [`serve`], which runs the router until shutdown.
@@ -10,6 +11,7 @@
 //! The `streamlens` binary (`src/main.rs`) runs the server, the workers, the scheduler and the built-in simulator in
 //! one process.
 
+pub mod auth;
 pub mod cache;
 pub mod graphql;
 pub mod http;
@@ -43,6 +45,8 @@ pub struct App {
     pub cache: ResponseCache,
     /// CORS, rate limits, timeouts, the explorer.
     pub http: Arc<http::layers::HttpSettings>,
+    /// Who is calling.
+    pub auth: auth::Auth,
 }
 
 impl std::fmt::Debug for App {
@@ -54,8 +58,14 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// The gateway over these stores, queue, sources and notifier.
-    pub fn new(storage: Storage, queue: Queue, sources: Vec<SourceConfig>, notifier: Notifier) -> Self {
+    /// The gateway over these stores, queue, sources and notifier, with callers authenticated by `auth`.
+    pub fn new(
+        storage: Storage,
+        queue: Queue,
+        sources: Vec<SourceConfig>,
+        notifier: Notifier,
+        auth: auth::Auth,
+    ) -> Self {
         let cache = ResponseCache::in_process(&notifier, std::time::Duration::from_secs(30));
         let gateway = Gateway {
             storage: storage.clone(),
@@ -63,6 +73,7 @@ impl App {
             sources: Arc::new(sources),
             notifier,
             loaders: Arc::new(graphql::Loaders::new(Arc::clone(&storage.meta))),
+            auth: auth.clone(),
         };
         Self {
             storage,
@@ -71,6 +82,7 @@ impl App {
             metrics: streamlens_jobs::observability::install(),
             cache,
             http: http::layers::HttpSettings::new(GatewayConfig::default()),
+            auth,
         }
     }
 

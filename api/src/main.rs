@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use streamlens_api::auth::Auth;
 use streamlens_api::{App, serve};
 use streamlens_jobs::runtime::{Runtime, configure};
 use streamlens_jobs::shutdown;
@@ -68,11 +69,32 @@ async fn run(config: streamlens_domain::config::Config) -> anyhow::Result<()> {
         .collect();
     tracing::info!(sources = ?sources, "Streamlens is up: GraphiQL at http://{address}/");
 
+    let auth = Auth::new(&runtime.config.auth, runtime.storage.meta.clone())
+        .await
+        .context("reading the token secret")?;
+    if let Some(password) = auth
+        .ensure_admin(&runtime.config.auth)
+        .await
+        .context("creating the first admin")?
+    {
+        // Shown once: the admin is created now and the password is kept only as a hash.
+        #[allow(clippy::print_stdout)]
+        {
+            println!(
+                "\n  Created the admin {:?} with the password {password}\n  (shown once; set STREAMLENS_ADMIN_PASSWORD to choose it)\n",
+                runtime.config.auth.admin_login
+            );
+        }
+    }
+    if !runtime.config.auth.anonymous {
+        tracing::info!("anonymous reads are off: log in with the `login` mutation");
+    }
     let app = App::new(
         runtime.storage.clone(),
         runtime.queue.clone(),
         runtime.config.sources.clone(),
         runtime.notifier.clone(),
+        auth,
     )
     .with_gateway(runtime.config.gateway.clone())
     .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)

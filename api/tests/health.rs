@@ -21,11 +21,15 @@ async fn spawn(storage: Storage, queue: Queue) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let auth = streamlens_api::auth::Auth::new(&Default::default(), storage.meta.clone())
+        .await
+        .unwrap();
     let app = App::new(
         storage,
         queue,
         Vec::new(),
         streamlens_jobs::notify::Notifier::in_process(),
+        auth,
     );
     let server = tokio::spawn(serve(listener, app, async {
         let _ = stopped.await;

@@ -15,11 +15,15 @@ async fn gateway(gateway: GatewayConfig) -> (String, CancellationToken, tempfile
     let dir = tempfile::tempdir().unwrap();
     let env = HashMap::from([("STREAMLENS_DATA_DIR".to_owned(), dir.path().display().to_string())]);
     let runtime = Runtime::start(Config::from_env(&env).unwrap()).await.unwrap();
+    let auth = streamlens_api::auth::Auth::new(&runtime.config.auth, runtime.storage.meta.clone())
+        .await
+        .unwrap();
     let app = App::new(
         runtime.storage.clone(),
         runtime.queue.clone(),
         runtime.config.sources.clone(),
         runtime.notifier.clone(),
+        auth,
     )
     .with_gateway(gateway);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

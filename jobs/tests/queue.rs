@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use streamlens_domain::config::{QueueUrl, Schedule, SimulatorSettings, SourceConfig};
 use streamlens_domain::ids::{SeriesId, SourceId};
 use streamlens_domain::pulls::{PullId, Trigger};
+use streamlens_domain::series::{SeriesRecord, SeriesStatus};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::blob::files::FileBlobStore;
 use streamlens_domain::storage::meta::sqlite::SqliteMetaStore;
@@ -289,13 +290,28 @@ async fn fifty_thousand_start_series_jobs_pushed_at_once_are_all_processed_and_n
     let source = SourceId::simulator();
     let first = Slot::minute(Utc::now().duration_trunc_minute() - chrono::Duration::days(40)).unwrap();
     let pull_id = PullId::generate();
-    // 50,000 series that exist already: each job takes the "already started" path, so the queue is what is tested.
+    // 50,000 series that exist and are ready already: each job takes the "already started" path, so the queue is
+    // what is tested.
     let slots: Vec<Slot> = std::iter::successors(Some(first), |s| Some(s.next()))
         .take(50_000)
         .collect();
     let ops = slots
         .iter()
-        .map(|&slot| WriteOp::Put(Item::new(keys::series(&SeriesId::new(source.clone(), slot)))))
+        .map(|&slot| {
+            let id = SeriesId::new(source.clone(), slot);
+            let record = SeriesRecord {
+                id: id.clone(),
+                source: source.clone(),
+                slot,
+                status: SeriesStatus::Ready,
+                pull_id: pull_id.clone(),
+                records: 0,
+                data_key: String::new(),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            };
+            WriteOp::Put(Item::from_record(keys::series(&id), &record).unwrap())
+        })
         .collect();
     env.ctx.storage.meta.batch_write(ops).await.unwrap();
     let jobs: Vec<StartSeries> = slots

@@ -2,7 +2,8 @@
 //! differ), served at `/graphql` over HTTP and websockets.
 //!
 //! - [`query`]: channels, games, languages, the platform, rankings, series and their run history, sources, dead jobs.
-//! - [`mutation`]: `login`, and the admin operations (pull now, re-run, backfill, requeue).
+//! - [`mutation`]: `login`, the admin operations (pull now, re-run, backfill, requeue), users and groups.
+//! - [`users`]: `me`, users, groups and API keys in the schema (guards and tokens are in [`crate::auth`]).
 //! - [`subscription`]: `seriesReady` and `rankingsUpdated`, from the pub/sub port.
 //! - [`types`]: the object types. [`loaders`]: batched channel and game lookups. [`error`]: error codes.
 //!   [`limits`]: depth, complexity, alias and operation limits.
@@ -17,6 +18,7 @@ pub mod mutation;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -52,6 +54,8 @@ pub struct Gateway {
     pub notifier: Notifier,
     /// Batched channel and game reads.
     pub loaders: Arc<Loaders>,
+    /// Users, tokens, API keys.
+    pub auth: crate::auth::Auth,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -102,6 +106,7 @@ pub fn build(gateway: Gateway, limits: Limits) -> StreamlensSchema {
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
         .extension(limits)
+        .extension(crate::auth::AuthExtension)
         .finish()
 }
 

@@ -1,4 +1,5 @@
-//! The mutation root: admin operations (pull now, re-run a series, backfill a range, requeue dead jobs).
+//! The mutation root: `login`; admin operations (pull now, re-run a series, backfill a range, requeue dead jobs);
+//! users, groups and API keys.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
@@ -10,6 +11,11 @@ use streamlens_jobs::jobs::PullSource;
 
 use super::error::{OrInternal, bad_input, internal, not_found};
 use super::gateway;
+use super::users::{
+    ApiKey, Group, LoginResult, RoleType, User, auth_error, existing_user, group_arg, login_arg, permissions_arg,
+};
+use crate::auth::store::check_new_password;
+use crate::auth::{GroupRecord, Permission, Require};
 
 /// The mutation root.
 #[derive(Debug, Default)]
@@ -47,7 +53,132 @@ const LONGEST_BACKFILL_DAYS: i64 = 92;
 
 #[Object]
 impl Mutation {
-    /// Pulls `source` now (admin, `sources:pull`); its series follow through the pipeline.
+    /// A bearer token for `login` with `password` (the only operation open to a caller without credentials).
+    async fn login(&self, ctx: &Context<'_>, login: String, password: String) -> Result<LoginResult> {
+        let gw = gateway(ctx);
+        let (issued, user) = gw.auth.login(&login, &password).await.map_err(auth_error)?;
+        tracing::info!(user = %user.login, "logged in");
+        Ok(LoginResult {
+            token: issued.token,
+            expires_at: issued.expires_at,
+            user: user.into(),
+        })
+    }
+
+    /// Creates a user (needs `users:manage`): with a password, a person; without, a service account that signs in
+    /// with API keys.
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        login: String,
+        password: Option<String>,
+        role: RoleType,
+    ) -> Result<User> {
+        let login = login_arg(&login)?;
+        if let Some(password) = &password {
+            check_new_password(password).map_err(bad_input)?;
+        }
+        let gw = gateway(ctx);
+        match gw.auth.users.create(&login, password.as_deref(), role.into()).await {
+            Ok(user) => Ok(user.into()),
+            Err(crate::auth::AuthError::Store(streamlens_domain::storage::meta::MetaError::ConditionFailed)) => {
+                Err(bad_input(format!("user {login:?} exists already")))
+            }
+            Err(e) => Err(auth_error(e)),
+        }
+    }
+
+    /// Changes a user's role, disabled flag or password (what is given; needs `users:manage`). A disabled user's
+    /// tokens and API keys stop working within seconds.
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        login: String,
+        role: Option<RoleType>,
+        disabled: Option<bool>,
+        password: Option<String>,
+    ) -> Result<User> {
+        let login = login_arg(&login)?;
+        if let Some(password) = &password {
+            check_new_password(password).map_err(bad_input)?;
+        }
+        let gw = gateway(ctx);
+        let user = gw
+            .auth
+            .users
+            .update(&login, role.map(Into::into), disabled, password.as_deref())
+            .await
+            .map_err(auth_error)?
+            .ok_or_else(|| not_found(format!("no user {login:?}")))?;
+        gw.auth.forget_resolved();
+        Ok(user.into())
+    }
+
+    /// Creates or replaces a group and the permissions it grants (needs `users:manage`).
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn put_group(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        permissions: Vec<String>,
+        #[graphql(default)] description: String,
+    ) -> Result<Group> {
+        let group = GroupRecord {
+            name: group_arg(&name)?,
+            permissions: permissions_arg(&permissions)?,
+            description,
+        };
+        let gw = gateway(ctx);
+        gw.auth.users.put_group(&group).await.map_err(auth_error)?;
+        gw.auth.forget_resolved();
+        Ok(group.into())
+    }
+
+    /// Puts a user in a group, or takes them out (`member: false`; needs `users:manage`).
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn set_group_member(&self, ctx: &Context<'_>, login: String, group: String, member: bool) -> Result<User> {
+        let login = login_arg(&login)?;
+        let group = group_arg(&group)?;
+        let user = existing_user(ctx, &login).await?;
+        let gw = gateway(ctx);
+        if !gw.auth.users.group_exists(&group).await.map_err(auth_error)? {
+            return Err(not_found(format!("no group {group:?}")));
+        }
+        gw.auth
+            .users
+            .set_membership(&login, &group, member)
+            .await
+            .map_err(auth_error)?;
+        gw.auth.forget_resolved();
+        Ok(user.into())
+    }
+
+    /// A new API key for a user (typically a service account; needs `users:manage`). The key is shown once.
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn create_api_key(&self, ctx: &Context<'_>, login: String, name: String) -> Result<ApiKey> {
+        let login = login_arg(&login)?;
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(bad_input("a key's name has 1 to 100 characters"));
+        }
+        existing_user(ctx, &login).await?;
+        let created = gateway(ctx)
+            .auth
+            .users
+            .create_api_key(&login, &name)
+            .await
+            .map_err(auth_error)?;
+        Ok(ApiKey {
+            key: created.key,
+            login: created.login,
+            name: created.name,
+        })
+    }
+
+    /// Pulls `source` now (needs `sources:pull`: admins); its series follow through the pipeline.
+    #[graphql(guard = "Require::permission(Permission::SourcesPull)")]
     async fn pull_now(&self, ctx: &Context<'_>, source: ID) -> Result<PullEnqueued> {
         let gw = gateway(ctx);
         let source = gw.source_id(Some(&source))?;
@@ -61,7 +192,9 @@ impl Mutation {
         })
     }
 
-    /// Starts a new run of a series' pipeline (admin, `series:rerun`): rollups and rankings come out identical.
+    /// Starts a new run of a series' pipeline (needs `series:rerun`: admins): rollups and rankings come out
+    /// identical.
+    #[graphql(guard = "Require::permission(Permission::SeriesRerun)")]
     async fn rerun_series(&self, ctx: &Context<'_>, id: ID) -> Result<RerunEnqueued> {
         let gw = gateway(ctx);
         let series = SeriesId::parse(&id).map_err(|e| bad_input(format!("series id: {e}")))?;
@@ -75,7 +208,8 @@ impl Mutation {
         }
     }
 
-    /// Pulls the past range `[from, to)` of a history source (admin, `sources:pull`), at most 92 days.
+    /// Pulls the past range `[from, to)` of a history source (needs `sources:pull`: admins), at most 92 days.
+    #[graphql(guard = "Require::permission(Permission::SourcesPull)")]
     async fn backfill(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +251,8 @@ impl Mutation {
         })
     }
 
-    /// Puts every dead job back in its queue with a fresh attempt budget (admin).
+    /// Puts every dead job back in its queue with a fresh attempt budget (needs `series:rerun`: admins).
+    #[graphql(guard = "Require::permission(Permission::SeriesRerun)")]
     async fn requeue_dead_jobs(&self, ctx: &Context<'_>) -> Result<Vec<Requeued>> {
         let gw = gateway(ctx);
         let done = admin::requeue_dead(&gw.queue).await.or_internal()?;

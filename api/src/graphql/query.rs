@@ -26,6 +26,8 @@ use super::types::{
     game_by_id,
 };
 use super::{Gateway, MAX_PAGE, gateway};
+use crate::auth::guard::principal;
+use crate::auth::{Permission, Require};
 
 /// The query root.
 #[derive(Debug, Default)]
@@ -220,8 +222,9 @@ impl Series {
         self.0.updated_at
     }
 
-    /// Its pipeline runs, latest first, each with its steps (needs `runs:read`).
-    async fn runs(&self, ctx: &Context<'_>) -> Result<Vec<PipelineRun>> {
+    /// Its pipeline runs, latest first, each with its steps (needs `runs:read`: admins).
+    #[graphql(guard = "Require::permission(Permission::RunsRead)")]
+    async fn runs(&self, ctx: &Context<'_>) -> Result<Option<Vec<PipelineRun>>> {
         let gw = gateway(ctx);
         let mut runs: Vec<PipelineRun> = run::history(&gw.storage, &self.0.id)
             .await
@@ -230,7 +233,7 @@ impl Series {
             .map(PipelineRun::from)
             .collect();
         runs.reverse();
-        Ok(runs)
+        Ok(Some(runs))
     }
 }
 
@@ -306,8 +309,11 @@ impl Channel {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         granularity: super::types::Granularity,
-    ) -> Result<Vec<ViewerPoint>> {
+    ) -> Result<Option<Vec<ViewerPoint>>> {
         use super::types::Granularity as G;
+        if granularity == G::Minute {
+            Require::permission(Permission::MinuteDataRead).check_principal(principal(ctx))?;
+        }
         if from >= to {
             return Err(bad_input("`from` must be before `to`"));
         }
@@ -391,7 +397,7 @@ impl Channel {
                 None => break,
             }
         }
-        Ok(points)
+        Ok(Some(points))
     }
 
     /// Its broadcasts, latest first.
@@ -1004,20 +1010,44 @@ impl Query {
         Ok(connection)
     }
 
-    /// Jobs that failed every attempt, with their last error (admin).
-    async fn dead_jobs(&self, ctx: &Context<'_>) -> Result<Vec<DeadJobEntry>> {
+    /// Jobs that failed every attempt, with their last error (needs `runs:read`: admins).
+    #[graphql(guard = "Require::permission(Permission::RunsRead)")]
+    async fn dead_jobs(&self, ctx: &Context<'_>) -> Result<Option<Vec<DeadJobEntry>>> {
         let gw = gateway(ctx);
         let jobs = streamlens_jobs::admin::dead_jobs(&gw.queue).await.or_internal()?;
-        Ok(jobs
-            .into_iter()
-            .map(|j| DeadJobEntry {
-                queue: j.queue,
-                id: ID(j.id),
-                attempts: j.attempts,
-                error: j.error,
-                payload: j.payload,
-            })
-            .collect())
+        Ok(Some(
+            jobs.into_iter()
+                .map(|j| DeadJobEntry {
+                    queue: j.queue,
+                    id: ID(j.id),
+                    attempts: j.attempts,
+                    error: j.error,
+                    payload: j.payload,
+                })
+                .collect(),
+        ))
+    }
+
+    /// The caller: null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<super::users::Me>> {
+        super::users::me(ctx).await
+    }
+
+    /// Users, by login (needs `users:manage`).
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: i32,
+        after: Option<String>,
+    ) -> Result<Connection<String, super::users::User, EmptyFields, EmptyFields>> {
+        super::users::list(ctx, page_size(first)?, after).await
+    }
+
+    /// Groups and the permissions they grant (needs `users:manage`).
+    #[graphql(guard = "Require::permission(Permission::UsersManage)")]
+    async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<super::users::Group>> {
+        super::users::groups(ctx).await
     }
 }
 

@@ -2,14 +2,15 @@
 //! (`graphql-transport-ws` and `graphql-ws`, chosen by the `Sec-WebSocket-Protocol` header).
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{OperationType, Selection};
 use async_graphql::{BatchRequest, BatchResponse, Response, ServerError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
 use crate::App;
+use crate::auth::{AuthError, Principal};
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
@@ -20,8 +21,38 @@ fn error_response(code: &'static str, message: String) -> Response {
     Response::from_errors(vec![error])
 }
 
+/// The caller of a request with these headers, or the answer refusing it: 401 with `UNAUTHENTICATED` for a bad
+/// credential, 500 when the user store cannot be read.
+pub async fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, HttpResponse> {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match app.auth.authenticate(authorization).await {
+        Ok(principal) => Ok(principal),
+        Err(AuthError::Unauthenticated(e)) => {
+            let response = error_response("UNAUTHENTICATED", e.0);
+            Err((
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                )],
+                GraphQLResponse::from(response),
+            )
+                .into_response())
+        }
+        Err(error) => {
+            tracing::error!(%error, "authentication failed");
+            let response = error_response("INTERNAL_SERVER_ERROR", "authentication is unavailable".to_owned());
+            Err((StatusCode::INTERNAL_SERVER_ERROR, GraphQLResponse::from(response)).into_response())
+        }
+    }
+}
+
 /// `POST /graphql`, and `GET /graphql` without a websocket upgrade.
-pub async fn http(State(app): State<App>, request: GraphQLBatchRequest) -> HttpResponse {
+pub async fn http(State(app): State<App>, headers: HeaderMap, request: GraphQLBatchRequest) -> HttpResponse {
+    let principal = match caller(&app, &headers).await {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal,
+    };
     let mut batch = request.into_inner();
     if !app.http.config.explorer {
         batch = batch.disable_introspection();
@@ -37,14 +68,16 @@ pub async fn http(State(app): State<App>, request: GraphQLBatchRequest) -> HttpR
         );
         return GraphQLResponse::from(BatchResponse::Single(response)).into_response();
     }
-    match batch {
-        BatchRequest::Single(request) => single(&app, request).await,
+    let scope = principal.scope();
+    match batch.data(principal) {
+        BatchRequest::Single(request) => single(&app, request, &scope).await,
         batch => GraphQLResponse::from(app.schema.execute_batch(batch).await).into_response(),
     }
 }
 
-/// Whether `request` only reads (a query, not a mutation or subscription): only those are cached.
-fn read_only(request: &async_graphql::Request) -> bool {
+/// Whether `request` only reads (a query, not a mutation or subscription) and its answer is the same for every
+/// caller of the same role and permissions (it does not ask for `me`): only those are cached.
+fn cacheable(request: &async_graphql::Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
@@ -62,20 +95,29 @@ fn read_only(request: &async_graphql::Request) -> bool {
         if operation.node.ty != OperationType::Query {
             return false;
         }
+        let personal = operation.node.selection_set.node.items.iter().any(|s| match &s.node {
+            Selection::Field(field) => field.node.name.node == "me",
+            // Fragments at the root are not followed: not cached.
+            _ => true,
+        });
+        if personal {
+            return false;
+        }
     }
     any
 }
 
-/// One request: from the response cache when it only reads and was answered before with the same data.
-async fn single(app: &App, request: async_graphql::Request) -> HttpResponse {
+/// One request: from the response cache when it only reads and was answered before with the same data to a caller
+/// who may see the same (`scope`).
+async fn single(app: &App, request: async_graphql::Request, scope: &str) -> HttpResponse {
     let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    if !read_only(&request) {
+    if !cacheable(&request) {
         return GraphQLResponse::from(app.schema.execute(request).await).into_response();
     }
     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
     let key = app
         .cache
-        .key(&request.query, request.operation_name.as_deref(), &variables, "");
+        .key(&request.query, request.operation_name.as_deref(), &variables, scope);
     if let Some(body) = app.cache.get(&key).await {
         return (json, body.as_ref().clone()).into_response();
     }
@@ -100,8 +142,9 @@ pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !wants_websocket {
+        let headers = request.headers().clone();
         return match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(request, &()).await {
-            Ok(batch) => http(State(app), batch).await,
+            Ok(batch) => http(State(app), headers, batch).await,
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -114,11 +157,56 @@ pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    // A credential on the upgrade request itself (clients that can set headers) is checked now; browsers send theirs
+    // in `connection_init`, checked when it comes.
+    let upgrade_caller = match caller(&app, &parts.headers).await {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal,
+    };
     let schema = app.schema.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| GraphQLWebSocket::new(socket, schema, protocol).serve())
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| connection_init(app, upgrade_caller, payload))
+                .serve()
+        })
         .into_response()
+}
+
+/// The caller of a websocket: from `connection_init`'s payload (`{"Authorization": "Bearer …"}`, or `authorization`,
+/// `authToken` or `token` with the bare token), else from the upgrade request. A bad credential closes the socket.
+async fn connection_init(
+    app: App,
+    upgrade_caller: Principal,
+    payload: serde_json::Value,
+) -> async_graphql::Result<async_graphql::Data> {
+    let field = |name: &str| payload.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let credential = field("Authorization").or_else(|| field("authorization")).or_else(|| {
+        field("authToken")
+            .or_else(|| field("token"))
+            .map(|t| format!("Bearer {t}"))
+    });
+    let principal = match credential {
+        None => upgrade_caller,
+        Some(value) => match app.auth.authenticate(Some(&value)).await {
+            Ok(principal) => principal,
+            Err(AuthError::Unauthenticated(e)) => return Err(crate::auth::guard::unauthenticated(e.0)),
+            Err(error) => {
+                return Err(async_graphql::Error::new(format!(
+                    "authentication is unavailable: {error}"
+                )));
+            }
+        },
+    };
+    if !principal.may_read() {
+        return Err(crate::auth::guard::unauthenticated(
+            "sign in first: send {\"Authorization\": \"Bearer <token>\"} in connection_init",
+        ));
+    }
+    let mut data = async_graphql::Data::default();
+    data.insert(principal);
+    Ok(data)
 }
 
 /// A body over the size limit, as a GraphQL error.

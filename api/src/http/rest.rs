@@ -6,7 +6,8 @@
 use async_graphql::{Request, Variables};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::App;
@@ -22,8 +23,15 @@ fn status_of(code: &str) -> StatusCode {
     }
 }
 
-async fn run(app: &App, request: Request, field: &str) -> (StatusCode, Json<Value>) {
-    let response = app.schema.execute(request).await;
+async fn run(app: &App, headers: &HeaderMap, request: Request, field: &str) -> Response {
+    let principal = match crate::http::graphql::caller(app, headers).await {
+        Ok(principal) => principal,
+        Err(_) => {
+            let body = json!({ "error": { "code": "UNAUTHENTICATED", "message": "the credential was refused" } });
+            return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+        }
+    };
+    let response = app.schema.execute(request.data(principal)).await;
     if let Some(error) = response.errors.first() {
         let code = error
             .extensions
@@ -35,25 +43,26 @@ async fn run(app: &App, request: Request, field: &str) -> (StatusCode, Json<Valu
             })
             .unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned());
         let body = json!({ "error": { "code": code, "message": error.message } });
-        return (status_of(&code), Json(body));
+        return (status_of(&code), Json(body)).into_response();
     }
     let data = response.data.into_json().unwrap_or(Value::Null);
     (
         StatusCode::ACCEPTED,
         Json(data.get(field).cloned().unwrap_or(Value::Null)),
     )
+        .into_response()
 }
 
 /// `POST /api/v1/sources/{id}/pull`: 202 with `{source, pullId}`.
-pub async fn pull(State(app): State<App>, Path(id): Path<String>) -> (StatusCode, Json<Value>) {
+pub async fn pull(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let request = Request::new("mutation($id: ID!) { pullNow(source: $id) { source pullId } }")
         .variables(Variables::from_json(json!({ "id": id })));
-    run(&app, request, "pullNow").await
+    run(&app, &headers, request, "pullNow").await
 }
 
 /// `POST /api/v1/series/{id}/rerun`: 202 with `{series, runId}`.
-pub async fn rerun(State(app): State<App>, Path(id): Path<String>) -> (StatusCode, Json<Value>) {
+pub async fn rerun(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let request = Request::new("mutation($id: ID!) { rerunSeries(id: $id) { series runId } }")
         .variables(Variables::from_json(json!({ "id": id })));
-    run(&app, request, "rerunSeries").await
+    run(&app, &headers, request, "rerunSeries").await
 }

@@ -11,6 +11,7 @@
 //! - [`urls`]: the URLs that pick each store's adapter.
 //! - [`sources`]: the `[[source]]` tables and their schedules.
 
+pub mod auth;
 pub mod sources;
 pub mod urls;
 pub mod variables;
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use auth::{AuthConfig, JwksConfig};
 pub use sources::{Schedule, SourceConfig, SourceKind};
 pub use urls::{BlobsUrl, CacheUrl, MetaUrl, PubSubUrl, QueueUrl};
 pub use variables::{VARIABLES, Variable};
@@ -56,6 +58,8 @@ pub struct Config {
     pub cache: CacheUrl,
     /// The gateway's HTTP settings: CORS, rate limits, timeouts, the explorer.
     pub gateway: GatewayConfig,
+    /// Users, tokens and anonymous access.
+    pub auth: AuthConfig,
     /// Days minute data is kept.
     pub minute_retention_days: u32,
     /// What is pulled, and when (the built-in simulator when none is configured).
@@ -362,6 +366,7 @@ impl Config {
         let explorer = sources
             .parse("STREAMLENS_EXPLORER", parse_bool)?
             .unwrap_or(matches!(meta, MetaUrl::Sqlite(_)));
+        let auth = auth_config(&sources, matches!(meta, MetaUrl::Sqlite(_)))?;
         let eventbridge_bus = sources.parse("STREAMLENS_EVENTBRIDGE_BUS", |v| {
             let ok = !v.is_empty()
                 && v.len() <= 1600
@@ -472,6 +477,7 @@ impl Config {
                 request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
                 explorer,
             },
+            auth,
             minute_retention_days,
             sources: configured,
             simulator,
@@ -484,6 +490,83 @@ impl Config {
     pub fn source(&self, id: &str) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.id.as_str() == id)
     }
+}
+
+/// The authentication settings; anonymous reads default to on in the embedded default (`dev`) only.
+fn auth_config(sources: &Sources<'_>, dev: bool) -> Result<AuthConfig, ConfigError> {
+    let defaults = AuthConfig::default();
+    let text = |name: &str| sources.parse(name, non_empty);
+    let admin_login = sources
+        .parse("STREAMLENS_ADMIN_LOGIN", |v| {
+            let ok =
+                !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b));
+            if ok {
+                Ok(v.to_ascii_lowercase())
+            } else {
+                Err(format!(
+                    "{v:?} is not a login: 1 to 64 letters, digits, '.', '_', '-' or '@'"
+                ))
+            }
+        })?
+        .unwrap_or(defaults.admin_login);
+    let admin_password = sources.parse("STREAMLENS_ADMIN_PASSWORD", |v| {
+        if v.chars().count() >= 12 {
+            Ok(v.to_owned())
+        } else {
+            Err("a password needs at least 12 characters".to_owned())
+        }
+    })?;
+    let jwt_secret = sources.parse("STREAMLENS_JWT_SECRET", |v| {
+        if v.len() >= 32 {
+            Ok(v.to_owned())
+        } else {
+            Err("the secret needs at least 32 bytes (e.g. `openssl rand -base64 48`)".to_owned())
+        }
+    })?;
+    let jwt_issuer = text("STREAMLENS_JWT_ISSUER")?.unwrap_or(defaults.jwt_issuer);
+    let jwt_audience = text("STREAMLENS_JWT_AUDIENCE")?.unwrap_or(defaults.jwt_audience);
+    let jwt_ttl = sources
+        .parse("STREAMLENS_JWT_TTL_MINUTES", positive::<u64>)?
+        .map(|m| std::time::Duration::from_secs(m * 60))
+        .unwrap_or(defaults.jwt_ttl);
+    let jwks_url = sources.parse("STREAMLENS_JWKS_URL", |v| {
+        if v.starts_with("https://") || v.starts_with("http://") {
+            Ok(v.to_owned())
+        } else {
+            Err(format!("{v:?} is not an http:// or https:// URL"))
+        }
+    })?;
+    let jwks_issuer = text("STREAMLENS_JWKS_ISSUER")?;
+    let jwks_audience = text("STREAMLENS_JWKS_AUDIENCE")?;
+    let role_claim = text("STREAMLENS_JWT_ROLE_CLAIM")?.unwrap_or_else(|| "cognito:groups".to_owned());
+    let jwks = match (jwks_url, jwks_issuer, jwks_audience) {
+        (None, None, None) => None,
+        (Some(url), Some(issuer), Some(audience)) => Some(JwksConfig {
+            url,
+            issuer,
+            audience,
+            role_claim,
+        }),
+        _ => {
+            return Err(ConfigError {
+                variable: "STREAMLENS_JWKS_URL".to_owned(),
+                message: "an external issuer needs STREAMLENS_JWKS_URL, STREAMLENS_JWKS_ISSUER and \
+                          STREAMLENS_JWKS_AUDIENCE together"
+                    .to_owned(),
+            });
+        }
+    };
+    let anonymous = sources.parse("STREAMLENS_ANONYMOUS", parse_bool)?.unwrap_or(dev);
+    Ok(AuthConfig {
+        admin_login,
+        admin_password,
+        jwt_secret,
+        jwt_issuer,
+        jwt_audience,
+        jwt_ttl,
+        jwks,
+        anonymous,
+    })
 }
 
 #[cfg(test)]

@@ -91,6 +91,61 @@ pub const VARIABLES: &[Variable] = &[
         description: "GraphiQL at `/` and introspection of the schema.",
     },
     Variable {
+        name: "STREAMLENS_ANONYMOUS",
+        default: "`true` with the embedded SQLite store, else `false`",
+        description: "Whether callers without credentials may read, as viewers.",
+    },
+    Variable {
+        name: "STREAMLENS_ADMIN_LOGIN",
+        default: "`admin`",
+        description: "Login of the admin created on first start.",
+    },
+    Variable {
+        name: "STREAMLENS_ADMIN_PASSWORD",
+        default: "generated",
+        description: "That admin's password (at least 12 characters), set at every start; when unset, one is generated and printed once, when the admin is created.",
+    },
+    Variable {
+        name: "STREAMLENS_JWT_SECRET",
+        default: "generated",
+        description: "Secret (at least 32 bytes) signing the HS256 tokens `login` issues; when unset, a random one is kept in the metadata store and shared by replicas.",
+    },
+    Variable {
+        name: "STREAMLENS_JWT_ISSUER",
+        default: "`streamlens`",
+        description: "`iss` of the tokens `login` issues; required on every token.",
+    },
+    Variable {
+        name: "STREAMLENS_JWT_AUDIENCE",
+        default: "`streamlens`",
+        description: "`aud` of the tokens `login` issues; required on every token.",
+    },
+    Variable {
+        name: "STREAMLENS_JWT_TTL_MINUTES",
+        default: "`720`",
+        description: "How long a token from `login` is valid.",
+    },
+    Variable {
+        name: "STREAMLENS_JWKS_URL",
+        default: "none",
+        description: "JSON Web Key Set of an external issuer (e.g. Cognito); its RS256 and ES256 tokens are accepted.",
+    },
+    Variable {
+        name: "STREAMLENS_JWKS_ISSUER",
+        default: "none",
+        description: "`iss` the external issuer's tokens must carry (required with `STREAMLENS_JWKS_URL`).",
+    },
+    Variable {
+        name: "STREAMLENS_JWKS_AUDIENCE",
+        default: "none",
+        description: "`aud` (or Cognito `client_id`) the external issuer's tokens must carry (required with `STREAMLENS_JWKS_URL`).",
+    },
+    Variable {
+        name: "STREAMLENS_JWT_ROLE_CLAIM",
+        default: "`cognito:groups`",
+        description: "Claim of an external token naming the caller's role or groups (`viewer`, `analyst`, `admin`; the highest wins).",
+    },
+    Variable {
         name: "STREAMLENS_EVENTBRIDGE_BUS",
         default: "(off)",
         description: "Also publish `SeriesReady` and `RankingsUpdated` to this Amazon EventBridge bus (name or ARN), with source `streamlens`; uses the AWS region and endpoint settings.",

@@ -1,0 +1,138 @@
+//! Guards: what each part of the schema needs, checked against the request's [`Principal`].
+//!
+//! - [`Require`]: a field guard (`#[graphql(guard = "Require::permission(Permission::RunsRead)")]`); a caller
+//!   without it gets `FORBIDDEN` on that field (null in `data`) and the rest of the response.
+//! - [`AuthExtension`]: a caller without credentials when anonymous reads are off may only `login` (and introspect,
+//!   when the explorer is on); anything else is refused with `UNAUTHENTICATED` before it runs.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, Selection};
+use async_graphql::{Context, ErrorExtensions, Guard, ServerError, ServerResult, Variables};
+
+use super::{Permission, Principal, Role};
+
+/// The caller of the request `ctx` belongs to (nobody, if the server did not say).
+pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
+    static NOBODY: std::sync::LazyLock<Principal> = std::sync::LazyLock::new(|| Principal::without_credentials(false));
+    ctx.data_opt::<Principal>().unwrap_or(&NOBODY)
+}
+
+/// `UNAUTHENTICATED`, with what to do.
+pub fn unauthenticated(message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))
+}
+
+/// `FORBIDDEN`, naming what is missing.
+pub fn forbidden(message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+}
+
+/// What a field needs.
+#[derive(Debug, Clone, Copy)]
+pub enum Require {
+    /// A signed-in user (any role).
+    SignedIn,
+    /// This permission (from the caller's role or groups).
+    Permission(Permission),
+    /// At least this role.
+    Role(Role),
+}
+
+impl Require {
+    /// Needs `permission`.
+    pub fn permission(permission: Permission) -> Self {
+        Require::Permission(permission)
+    }
+
+    /// Needs at least `role`.
+    pub fn role(role: Role) -> Self {
+        Require::Role(role)
+    }
+
+    /// Whether `principal` passes.
+    pub fn check_principal(&self, principal: &Principal) -> async_graphql::Result<()> {
+        if !principal.may_read() {
+            return Err(unauthenticated("sign in first: send `Authorization: Bearer <token>`"));
+        }
+        match self {
+            Require::SignedIn if principal.login.is_none() => {
+                Err(unauthenticated("sign in first: send `Authorization: Bearer <token>`"))
+            }
+            Require::Permission(p) if !principal.can(*p) => {
+                let who = if principal.login.is_some() {
+                    format!("role {}", principal.role.as_str())
+                } else {
+                    "an anonymous caller".to_owned()
+                };
+                Err(forbidden(format!(
+                    "this needs the permission {p}, which {who} does not have"
+                )))
+            }
+            Require::Role(role) if principal.role < *role => Err(forbidden(format!(
+                "this needs the role {}; the caller is {}",
+                role.as_str(),
+                principal.role.as_str()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Guard for Require {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        self.check_principal(principal(ctx))
+    }
+}
+
+/// Fields a caller without credentials may select when anonymous reads are off.
+const OPEN_FIELDS: [&str; 4] = ["login", "__schema", "__type", "__typename"];
+
+/// Refuses every operation but `login` (and introspection) from a caller without credentials when anonymous reads
+/// are off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthExtension;
+
+impl ExtensionFactory for AuthExtension {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AuthExtension)
+    }
+}
+
+/// Whether every operation of `doc` selects only [`OPEN_FIELDS`] at its root.
+fn only_open_fields(doc: &ExecutableDocument) -> bool {
+    doc.operations.iter().all(|(_, op)| {
+        op.node.selection_set.node.items.iter().all(|s| match &s.node {
+            Selection::Field(field) => OPEN_FIELDS.contains(&field.node.name.node.as_str()),
+            // Fragments at the root are not followed: a caller without credentials keeps to plain fields.
+            _ => false,
+        })
+    })
+}
+
+#[async_trait::async_trait]
+impl Extension for AuthExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let allowed = ctx.data_opt::<Principal>().is_some_and(Principal::may_read);
+        if allowed || only_open_fields(&doc) {
+            return Ok(doc);
+        }
+        let mut error = ServerError::new(
+            "sign in first: send `Authorization: Bearer <token>` (the `login` mutation issues one)",
+            None,
+        );
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "UNAUTHENTICATED");
+        Err(error)
+    }
+}
