@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,7 @@ use streamlens_domain::config::Config;
 use streamlens_domain::ids::SourceId;
 use streamlens_domain::storage::meta::{Query, keys};
 use streamlens_jobs::runtime::Runtime;
+use support::Backend;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_util::sync::CancellationToken;
@@ -50,22 +53,25 @@ async fn serve_jwks(body: String) -> String {
 
 /// The embedded default with a known secret and admin, anonymous reads as `anonymous`, an external issuer, and,
 /// when `pull`, one pull of the simulator processed.
-async fn start(anonymous: bool, pull: bool) -> Server {
+async fn start(backend: Backend, anonymous: bool, pull: bool) -> Server {
     let jwks = serve_jwks(include_str!("fixtures/external-issuer-jwks.json").to_owned()).await;
     let dir = tempfile::tempdir().unwrap();
-    let env: HashMap<String, String> = [
-        ("STREAMLENS_DATA_DIR", dir.path().display().to_string()),
-        ("STREAMLENS_JWT_SECRET", SECRET.to_owned()),
-        ("STREAMLENS_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
-        ("STREAMLENS_ANONYMOUS", anonymous.to_string()),
-        ("STREAMLENS_JWKS_URL", jwks),
-        ("STREAMLENS_JWKS_ISSUER", ISSUER.to_owned()),
-        ("STREAMLENS_JWKS_AUDIENCE", AUDIENCE.to_owned()),
-        ("STREAMLENS_RATE_LIMIT", "0".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let mut env: HashMap<String, String> = HashMap::new();
+    support::backend_env(backend, &mut env);
+    env.extend(
+        [
+            ("STREAMLENS_DATA_DIR", dir.path().display().to_string()),
+            ("STREAMLENS_JWT_SECRET", SECRET.to_owned()),
+            ("STREAMLENS_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+            ("STREAMLENS_ANONYMOUS", anonymous.to_string()),
+            ("STREAMLENS_JWKS_URL", jwks),
+            ("STREAMLENS_JWKS_ISSUER", ISSUER.to_owned()),
+            ("STREAMLENS_JWKS_AUDIENCE", AUDIENCE.to_owned()),
+            ("STREAMLENS_RATE_LIMIT", "0".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
     let config = Config::from_env(&env).unwrap();
     let runtime = Runtime::start(config).await.unwrap();
     let stop = CancellationToken::new();
@@ -87,7 +93,10 @@ async fn start(anonymous: bool, pull: bool) -> Server {
         runtime.notifier.clone(),
         auth,
     )
-    .with_gateway(runtime.config.gateway.clone());
+    .with_gateway(runtime.config.gateway.clone())
+    .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app, stop.clone().cancelled_owned()));
@@ -213,9 +222,8 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_tokens_are_refused_with_unauthenticated() {
-    let server = start(true, false).await;
+async fn forged_tokens_are_refused_with_unauthenticated(backend: Backend) {
+    let server = start(backend, true, false).await;
     let admin = login(&server, "admin", ADMIN_PASSWORD).await;
     let viewer = user_token(&server, &admin, "vera", "VIEWER").await;
     let me = "{ me { login role permissions } }";
@@ -356,9 +364,8 @@ enum Outcome {
 }
 use Outcome::{Allowed as A, Forbidden as F, Unauthenticated as U};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_access_matrix_holds_for_every_role() {
-    let server = start(false, true).await;
+async fn the_access_matrix_holds_for_every_role(backend: Backend) {
+    let server = start(backend, false, true).await;
     let admin = login(&server, "admin", ADMIN_PASSWORD).await;
     let viewer = user_token(&server, &admin, "vic", "VIEWER").await;
     let analyst = user_token(&server, &admin, "ana", "ANALYST").await;
@@ -695,9 +702,8 @@ async fn ws_init(server: &Server, payload: Value) -> Option<Value> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_anonymous_reads_only_login_is_open_and_websockets_need_a_token() {
-    let server = start(false, false).await;
+async fn without_anonymous_reads_only_login_is_open_and_websockets_need_a_token(backend: Backend) {
+    let server = start(backend, false, false).await;
     let (status, body) = post(&server, None, "{ sources { id } }", Value::Null).await;
     assert_eq!(
         (status, codes(&body)),
@@ -723,3 +729,9 @@ async fn without_anonymous_reads_only_login_is_open_and_websockets_need_a_token(
     assert_eq!(ack.unwrap()["type"], "connection_ack");
     assert!(server.runtime.config.auth.jwks.is_some());
 }
+
+on_both_backends!(
+    forged_tokens_are_refused_with_unauthenticated,
+    the_access_matrix_holds_for_every_role,
+    without_anonymous_reads_only_login_is_open_and_websockets_need_a_token,
+);

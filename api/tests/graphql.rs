@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use streamlens_domain::config::Config;
 use streamlens_domain::ids::SourceId;
 use streamlens_domain::storage::meta::{Query, keys};
 use streamlens_jobs::runtime::Runtime;
+use support::Backend;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_util::sync::CancellationToken;
@@ -43,14 +46,15 @@ async fn ready_series(runtime: &Runtime) -> usize {
 }
 
 /// Streamlens as the all-in-one binary runs it, with one pull of the simulator processed.
-async fn start() -> Server {
-    start_with(&[]).await
+async fn start(backend: Backend) -> Server {
+    start_with(backend, &[]).await
 }
 
-/// Starts the embedded default with `settings` on top (variable, value).
-async fn start_with(settings: &[(&str, &str)]) -> Server {
+/// Starts Streamlens on `backend` with `settings` on top (variable, value).
+async fn start_with(backend: Backend, settings: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let mut env = HashMap::from([("STREAMLENS_DATA_DIR".to_owned(), dir.path().display().to_string())]);
+    support::backend_env(backend, &mut env);
     env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_env(&env).expect("config");
     let runtime = Runtime::start(config).await.expect("runtime");
@@ -72,7 +76,11 @@ async fn start_with(settings: &[(&str, &str)]) -> Server {
         runtime.config.sources.clone(),
         runtime.notifier.clone(),
         auth,
-    );
+    )
+    .with_gateway(runtime.config.gateway.clone())
+    .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
+    .await
+    .unwrap();
     tokio::spawn(serve(listener, app, stop.clone().cancelled_owned()));
     runtime.pull_now("simulator").await.expect("pull");
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -125,9 +133,8 @@ fn codes(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_embedded_default_serves_rankings_channels_and_games_of_the_simulator() {
-    let server = start().await;
+async fn the_gateway_serves_rankings_channels_and_games_of_the_simulator(backend: Backend) {
+    let server = start(backend).await;
     let (status, body) = post(
         &server,
         "{ rankings(entity: CHANNEL, period: HOUR, first: 5) { totalCount period { kind } \
@@ -203,9 +210,8 @@ async fn the_embedded_default_serves_rankings_channels_and_games_of_the_simulato
     assert!(!data["languages"].as_array().unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_requests_get_codes_and_the_server_keeps_serving() {
-    let server = start().await;
+async fn bad_requests_get_codes_and_the_server_keeps_serving(backend: Backend) {
+    let server = start(backend).await;
     let (_, body) = post(
         &server,
         "{ rankings(entity: CHANNEL, period: HOUR, first: 101) { totalCount } }",
@@ -266,9 +272,8 @@ async fn bad_requests_get_codes_and_the_server_keeps_serving() {
     assert_eq!(health.status().as_u16(), 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_series_ready_subscription_hears_each_new_series_over_both_websocket_protocols() {
-    let server = start().await;
+async fn a_series_ready_subscription_hears_each_new_series_over_both_websocket_protocols(backend: Backend) {
+    let server = start(backend).await;
     let ws_url = format!("{}/graphql", server.base.replace("http://", "ws://"));
     for protocol in ["graphql-transport-ws", "graphql-ws"] {
         let mut request = ws_url.clone().into_client_request().unwrap();
@@ -384,11 +389,10 @@ mod counting {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ranking_of_100_rows_with_channels_and_games_reads_the_store_in_batches() {
+async fn a_ranking_of_100_rows_with_channels_and_games_reads_the_store_in_batches(backend: Backend) {
     // At the quietest hour of the simulator's day about one channel in twenty is live: 5,000 channels keep well over
     // 100 live whatever the time the test runs.
-    let server = start_with(&[("STREAMLENS_SIMULATOR_CHANNELS", "5000")]).await;
+    let server = start_with(backend, &[("STREAMLENS_SIMULATOR_CHANNELS", "5000")]).await;
     let counting = std::sync::Arc::new(Counting {
         inner: server.runtime.storage.meta.clone(),
         calls: std::sync::Mutex::new(Vec::new()),
@@ -432,9 +436,8 @@ async fn a_ranking_of_100_rows_with_channels_and_games_reads_the_store_in_batche
     assert_eq!(calls.len(), 3, "{calls:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cached_answer_is_not_served_after_a_new_series_is_ready() {
-    let server = start().await;
+async fn a_cached_answer_is_not_served_after_a_new_series_is_ready(backend: Backend) {
+    let server = start(backend).await;
     let query = "{ platform(period: DAY) { coverage { observedSlots } } \
                    rankings(entity: CHANNEL, period: DAY, first: 1) { edges { node { value } } } }";
     let first = post_until(&server, query, |body| {
@@ -460,3 +463,11 @@ async fn a_cached_answer_is_not_served_after_a_new_series_is_ready() {
         let _ = tokio::time::timeout(Duration::from_millis(500), events.recv()).await;
     }
 }
+
+on_both_backends!(
+    the_gateway_serves_rankings_channels_and_games_of_the_simulator,
+    bad_requests_get_codes_and_the_server_keeps_serving,
+    a_series_ready_subscription_hears_each_new_series_over_both_websocket_protocols,
+    a_ranking_of_100_rows_with_channels_and_games_reads_the_store_in_batches,
+    a_cached_answer_is_not_served_after_a_new_series_is_ready,
+);
