@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use redis::AsyncCommands as _;
 use sha2::{Digest, Sha256};
 use streamlens_jobs::notify::{Event, Notifier};
@@ -23,7 +24,7 @@ pub const CACHE_REQUESTS: &str = "streamlens_cache_requests_total";
 /// The cache.
 #[derive(Clone)]
 pub struct ResponseCache {
-    l1: moka::sync::Cache<String, Arc<Vec<u8>>>,
+    l1: moka::sync::Cache<String, Bytes>,
     l2: Option<(redis::aio::ConnectionManager, String)>,
     version: Arc<AtomicI64>,
     ttl: Duration,
@@ -46,7 +47,7 @@ impl ResponseCache {
         let cache = Self {
             l1: moka::sync::Cache::builder()
                 .max_capacity(64 << 20)
-                .weigher(|k: &String, v: &Arc<Vec<u8>>| u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX))
+                .weigher(|k: &String, v: &Bytes| u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX))
                 .time_to_live(ttl)
                 .build(),
             l2: None,
@@ -115,8 +116,8 @@ impl ResponseCache {
         hex::encode(hash.finalize())
     }
 
-    /// The cached response under `key`.
-    pub async fn get(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+    /// The cached response under `key` (shared, not copied).
+    pub async fn get(&self, key: &str) -> Option<Bytes> {
         if let Some(hit) = self.l1.get(key) {
             metrics::counter!(CACHE_REQUESTS, "layer" => "memory", "outcome" => "hit").increment(1);
             return Some(hit);
@@ -127,8 +128,8 @@ impl ResponseCache {
         match connection.get::<_, Option<Vec<u8>>>(format!("{prefix}{key}")).await {
             Ok(Some(bytes)) => {
                 metrics::counter!(CACHE_REQUESTS, "layer" => "redis", "outcome" => "hit").increment(1);
-                let bytes = Arc::new(bytes);
-                self.l1.insert(key.to_owned(), Arc::clone(&bytes));
+                let bytes = Bytes::from(bytes);
+                self.l1.insert(key.to_owned(), bytes.clone());
                 Some(bytes)
             }
             Ok(None) => {
@@ -143,13 +144,12 @@ impl ResponseCache {
     }
 
     /// Caches `body` under `key`.
-    pub async fn put(&self, key: &str, body: Vec<u8>) {
-        let body = Arc::new(body);
-        self.l1.insert(key.to_owned(), Arc::clone(&body));
+    pub async fn put(&self, key: &str, body: Bytes) {
+        self.l1.insert(key.to_owned(), body.clone());
         if let Some((manager, prefix)) = &self.l2 {
             let mut connection = manager.clone();
             let stored: Result<(), _> = connection
-                .set_ex(format!("{prefix}{key}"), body.as_slice(), self.ttl.as_secs().max(1))
+                .set_ex(format!("{prefix}{key}"), &body[..], self.ttl.as_secs().max(1))
                 .await;
             if let Err(error) = stored {
                 tracing::warn!(%error, "the Redis response cache failed to store a response");
@@ -173,7 +173,7 @@ mod tests {
             "whitespace does not matter"
         );
         assert_ne!(before, cache.key("{ a }", None, "{}", "admin"), "callers do not share");
-        cache.put(&before, b"old".to_vec()).await;
+        cache.put(&before, Bytes::from_static(b"old")).await;
         assert!(cache.get(&before).await.is_some());
         let series = streamlens_domain::ids::SeriesId::parse("simulator:2026-11-26T11:27:00Z").unwrap();
         notifier
@@ -211,7 +211,7 @@ mod tests {
         let key = one.key("{ sources { id } }", None, "{}", "viewer");
         assert_eq!(key, two.key("{ sources { id } }", None, "{}", "viewer"));
         assert!(two.get(&key).await.is_none());
-        one.put(&key, b"answer".to_vec()).await;
-        assert_eq!(two.get(&key).await.as_deref(), Some(&b"answer".to_vec()));
+        one.put(&key, Bytes::from_static(b"answer")).await;
+        assert_eq!(two.get(&key).await.as_deref(), Some(&b"answer"[..]));
     }
 }

@@ -111,15 +111,16 @@ fn cacheable(request: &async_graphql::Request) -> bool {
 /// who may see the same (`scope`).
 async fn single(app: &App, request: async_graphql::Request, scope: &str) -> HttpResponse {
     let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    if !cacheable(&request) {
-        return GraphQLResponse::from(app.schema.execute(request).await).into_response();
-    }
     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
     let key = app
         .cache
         .key(&request.query, request.operation_name.as_deref(), &variables, scope);
+    // Only cacheable requests are ever stored, so a hit needs no parsing to know it is one.
     if let Some(body) = app.cache.get(&key).await {
-        return (json, body.as_ref().clone()).into_response();
+        return (json, body).into_response();
+    }
+    if !cacheable(&request) {
+        return GraphQLResponse::from(app.schema.execute(request).await).into_response();
     }
     let response = app.schema.execute(request).await;
     if !response.is_ok() {
@@ -127,6 +128,7 @@ async fn single(app: &App, request: async_graphql::Request, scope: &str) -> Http
     }
     match serde_json::to_vec(&response) {
         Ok(body) => {
+            let body = bytes::Bytes::from(body);
             app.cache.put(&key, body.clone()).await;
             (json, body).into_response()
         }
@@ -164,7 +166,12 @@ pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
         Err(refusal) => return refusal,
     };
     let schema = app.schema.clone();
+    // Subscription messages are small: small buffers keep a thousand idle subscribers cheap (the default is 128 KiB
+    // a socket), and a client message over 64 KiB is refused.
     upgrade
+        .read_buffer_size(4 << 10)
+        .write_buffer_size(4 << 10)
+        .max_message_size(64 << 10)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)

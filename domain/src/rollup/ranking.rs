@@ -1,7 +1,7 @@
 //! Rankings of a period: channels and games by hours watched, average viewers and peak viewers, overall, per language
 //! and (channels) per game, each row with its rank change against the previous period.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -154,12 +154,18 @@ fn rank(mut values: Vec<(String, f64)>, previous: Option<&RankingList>) -> Vec<R
 }
 
 /// Every ranking of `rollup`'s period, with rank changes against `previous` (the previous period's rankings).
+///
+/// One pass over the channels sorts each into the lists it belongs to (all, its language, each of its games), so
+/// the work grows with the channels and their games, not with channels times languages and games; previous lists are
+/// found through an index.
 pub fn rankings(rollup: &PeriodRollup, previous: Option<&Rankings>) -> Rankings {
     let observed = rollup.observed_minutes();
+    let before: HashMap<(RankedKind, MetricKind, &Filter), &RankingList> = previous
+        .map(|p| p.lists.iter().map(|l| ((l.ranked, l.metric, &l.filter), l)).collect())
+        .unwrap_or_default();
     let mut lists = Vec::new();
     let mut push = |ranked: RankedKind, metric: MetricKind, filter: Filter, values: Vec<(String, f64)>| {
-        let before = previous.and_then(|p| p.list(ranked, metric, &filter));
-        let rows = rank(values, before);
+        let rows = rank(values, before.get(&(ranked, metric, &filter)).copied());
         lists.push(RankingList {
             ranked,
             metric,
@@ -167,27 +173,29 @@ pub fn rankings(rollup: &PeriodRollup, previous: Option<&Rankings>) -> Rankings 
             rows,
         });
     };
-    let languages: Vec<&Language> = rollup.languages.keys().collect();
     for metric in MetricKind::ALL {
-        let channel_values = |keep: &dyn Fn(&super::period::ChannelTotals) -> Option<ChannelStats>| {
-            rollup
-                .channels
-                .iter()
-                .filter_map(|(id, c)| keep(c).and_then(|s| metric.of_channel(&s)).map(|v| (id.to_string(), v)))
-                .collect::<Vec<_>>()
-        };
-        push(
-            RankedKind::Channel,
-            metric,
-            Filter::All,
-            channel_values(&|c| Some(c.stats)),
-        );
-        for &language in &languages {
-            let values = channel_values(&|c| (c.language.as_ref() == Some(language)).then_some(c.stats));
+        let mut all = Vec::with_capacity(rollup.channels.len());
+        let mut by_language: BTreeMap<&Language, Vec<(String, f64)>> =
+            rollup.languages.keys().map(|l| (l, Vec::new())).collect();
+        let mut by_game: BTreeMap<&GameId, Vec<(String, f64)>> = rollup.games.keys().map(|g| (g, Vec::new())).collect();
+        for (id, channel) in &rollup.channels {
+            if let Some(value) = metric.of_channel(&channel.stats) {
+                all.push((id.to_string(), value));
+                if let Some(list) = channel.language.as_ref().and_then(|l| by_language.get_mut(l)) {
+                    list.push((id.to_string(), value));
+                }
+            }
+            for (game, stats) in &channel.games {
+                if let (Some(value), Some(list)) = (metric.of_channel(stats), by_game.get_mut(game)) {
+                    list.push((id.to_string(), value));
+                }
+            }
+        }
+        push(RankedKind::Channel, metric, Filter::All, all);
+        for (language, values) in by_language {
             push(RankedKind::Channel, metric, Filter::Language(language.clone()), values);
         }
-        for game in rollup.games.keys() {
-            let values = channel_values(&|c| c.games.get(game).copied());
+        for (game, values) in by_game {
             push(RankedKind::Channel, metric, Filter::Game(game.clone()), values);
         }
         let games: Vec<(String, f64)> = rollup
@@ -196,14 +204,18 @@ pub fn rankings(rollup: &PeriodRollup, previous: Option<&Rankings>) -> Rankings 
             .filter_map(|(id, g)| metric.of_group(g, observed).map(|v| (id.to_string(), v)))
             .collect();
         push(RankedKind::Game, metric, Filter::All, games);
-        for &language in &languages {
-            let games: Vec<(String, f64)> = rollup
-                .game_languages
-                .iter()
-                .filter_map(|(id, per)| per.get(language).map(|g| (id, g)))
-                .filter_map(|(id, g)| metric.of_group(g, observed).map(|v| (id.to_string(), v)))
-                .collect();
-            push(RankedKind::Game, metric, Filter::Language(language.clone()), games);
+        let mut game_languages: BTreeMap<&Language, Vec<(String, f64)>> =
+            rollup.languages.keys().map(|l| (l, Vec::new())).collect();
+        for (id, per) in &rollup.game_languages {
+            for (language, totals) in per {
+                if let (Some(value), Some(list)) = (metric.of_group(totals, observed), game_languages.get_mut(language))
+                {
+                    list.push((id.to_string(), value));
+                }
+            }
+        }
+        for (language, values) in game_languages {
+            push(RankedKind::Game, metric, Filter::Language(language.clone()), values);
         }
     }
     Rankings { lists }
