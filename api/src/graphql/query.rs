@@ -582,7 +582,7 @@ pub(crate) async fn ranking_page(
         let page: Vec<RankRow> = item
             .attrs
             .get("rows")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .and_then(|v| serde::Deserialize::deserialize(v).ok())
             .unwrap_or_default();
         let before = rows.len();
         rows.extend(page.into_iter().filter(|r| r.rank >= rank).take(limit - before));
@@ -610,12 +610,19 @@ pub(crate) async fn ranking_page(
     Ok(connection)
 }
 
-/// The channels (with their games) or games of a page of rows, in two batched reads at most.
+/// The channels (with their games) or games of a page of rows, in two batched reads at most. The keys are all known
+/// here, so the loaders' batch functions are called directly, without the DataLoader's wait for more keys.
 async fn read_ahead(gw: &Gateway, source: &SourceId, entity: RankedEntity, rows: &[RankRow]) -> Result<Vec<Ahead>> {
+    use async_graphql::dataloader::Loader as _;
     let loaders = &gw.loaders;
     let games_of = |ids: Vec<GameId>| async move {
-        let keys: Vec<(SourceId, GameId)> = ids.into_iter().map(|g| (source.clone(), g)).collect();
-        loaders.games.load_many(keys).await.map_err(internal)
+        let mut keys: Vec<(SourceId, GameId)> = ids.into_iter().map(|g| (source.clone(), g)).collect();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        loaders.games.loader().load(&keys).await.map_err(internal)
     };
     match entity {
         RankedEntity::Game => {
@@ -634,8 +641,15 @@ async fn read_ahead(gw: &Gateway, source: &SourceId, entity: RankedEntity, rows:
         }
         RankedEntity::Channel => {
             let ids: Vec<Option<ChannelId>> = rows.iter().map(|r| ChannelId::parse(&r.id).ok()).collect();
-            let keys: Vec<(SourceId, ChannelId)> = ids.iter().flatten().map(|c| (source.clone(), c.clone())).collect();
-            let profiles = loaders.channels.load_many(keys).await.map_err(internal)?;
+            let mut keys: Vec<(SourceId, ChannelId)> =
+                ids.iter().flatten().map(|c| (source.clone(), c.clone())).collect();
+            keys.sort();
+            keys.dedup();
+            let profiles = if keys.is_empty() {
+                std::collections::HashMap::new()
+            } else {
+                loaders.channels.loader().load(&keys).await.map_err(internal)?
+            };
             let game_ids: Vec<GameId> = profiles.values().filter_map(|p| p.game.clone()).collect();
             let games = games_of(game_ids).await?;
             Ok(ids
