@@ -86,6 +86,24 @@ impl App {
         }
     }
 
+    /// The gateway of `runtime`: its stores, queue, sources and events, with its configured HTTP settings and response
+    /// cache, callers authenticated by `auth`.
+    pub async fn from_runtime(
+        runtime: &streamlens_jobs::runtime::Runtime,
+        auth: auth::Auth,
+    ) -> Result<Self, redis::RedisError> {
+        Self::new(
+            runtime.storage.clone(),
+            runtime.queue.clone(),
+            runtime.config.sources.clone(),
+            runtime.notifier.clone(),
+            auth,
+        )
+        .with_gateway(runtime.config.gateway.clone())
+        .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
+        .await
+    }
+
     /// The same gateway with these HTTP settings.
     pub fn with_gateway(mut self, config: GatewayConfig) -> Self {
         self.http = http::layers::HttpSettings::new(config);

@@ -89,17 +89,9 @@ async fn run(config: streamlens_domain::config::Config) -> anyhow::Result<()> {
     if !runtime.config.auth.anonymous {
         tracing::info!("anonymous reads are off: log in with the `login` mutation");
     }
-    let app = App::new(
-        runtime.storage.clone(),
-        runtime.queue.clone(),
-        runtime.config.sources.clone(),
-        runtime.notifier.clone(),
-        auth,
-    )
-    .with_gateway(runtime.config.gateway.clone())
-    .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
-    .await
-    .context("connecting to the response cache")?;
+    let app = App::from_runtime(&runtime, auth)
+        .await
+        .context("connecting to the response cache")?;
     let served = serve(listener, app, stop.clone().cancelled_owned()).await;
     // The server stops on the signal; make sure the others do too if it stopped for another reason.
     stop.cancel();

@@ -86,17 +86,7 @@ async fn start(backend: Backend, anonymous: bool, pull: bool) -> Server {
         .await
         .unwrap();
     assert_eq!(auth.ensure_admin(&runtime.config.auth).await.unwrap(), None);
-    let app = App::new(
-        runtime.storage.clone(),
-        runtime.queue.clone(),
-        runtime.config.sources.clone(),
-        runtime.notifier.clone(),
-        auth,
-    )
-    .with_gateway(runtime.config.gateway.clone())
-    .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
-    .await
-    .unwrap();
+    let app = App::from_runtime(&runtime, auth).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app, stop.clone().cancelled_owned()));

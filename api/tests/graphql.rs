@@ -70,17 +70,7 @@ async fn start_with(backend: Backend, settings: &[(&str, &str)]) -> Server {
         .await
         .unwrap();
     auth.ensure_admin(&runtime.config.auth).await.unwrap();
-    let app = App::new(
-        runtime.storage.clone(),
-        runtime.queue.clone(),
-        runtime.config.sources.clone(),
-        runtime.notifier.clone(),
-        auth,
-    )
-    .with_gateway(runtime.config.gateway.clone())
-    .with_cache(&runtime.config.cache, &runtime.config.queue_namespace)
-    .await
-    .unwrap();
+    let app = App::from_runtime(&runtime, auth).await.unwrap();
     tokio::spawn(serve(listener, app, stop.clone().cancelled_owned()));
     runtime.pull_now("simulator").await.expect("pull");
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -18,14 +18,7 @@ async fn gateway(gateway: GatewayConfig) -> (String, CancellationToken, tempfile
     let auth = streamlens_api::auth::Auth::new(&runtime.config.auth, runtime.storage.meta.clone())
         .await
         .unwrap();
-    let app = App::new(
-        runtime.storage.clone(),
-        runtime.queue.clone(),
-        runtime.config.sources.clone(),
-        runtime.notifier.clone(),
-        auth,
-    )
-    .with_gateway(gateway);
+    let app = App::from_runtime(&runtime, auth).await.unwrap().with_gateway(gateway);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let stop = CancellationToken::new();

@@ -9,24 +9,15 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection};
-use async_graphql::{Context, ErrorExtensions, Guard, ServerError, ServerResult, Variables};
+use async_graphql::{Context, Guard, ServerError, ServerResult, Variables};
 
 use super::{Permission, Principal, Role};
+use crate::graphql::error::{forbidden, unauthenticated, with_code};
 
 /// The caller of the request `ctx` belongs to (nobody, if the server did not say).
 pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
     static NOBODY: std::sync::LazyLock<Principal> = std::sync::LazyLock::new(|| Principal::without_credentials(false));
     ctx.data_opt::<Principal>().unwrap_or(&NOBODY)
-}
-
-/// `UNAUTHENTICATED`, with what to do.
-pub fn unauthenticated(message: impl Into<String>) -> async_graphql::Error {
-    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))
-}
-
-/// `FORBIDDEN`, naming what is missing.
-pub fn forbidden(message: impl Into<String>) -> async_graphql::Error {
-    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
 }
 
 /// What a field needs.
@@ -125,14 +116,12 @@ impl Extension for AuthExtension {
         if allowed || only_open_fields(&doc) {
             return Ok(doc);
         }
-        let mut error = ServerError::new(
-            "sign in first: send `Authorization: Bearer <token>` (the `login` mutation issues one)",
-            None,
-        );
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", "UNAUTHENTICATED");
-        Err(error)
+        Err(with_code(
+            ServerError::new(
+                "sign in first: send `Authorization: Bearer <token>` (the `login` mutation issues one)",
+                None,
+            ),
+            "UNAUTHENTICATED",
+        ))
     }
 }

@@ -12,7 +12,7 @@
 //! | `RATE_LIMITED` | too many requests |
 //! | `INTERNAL_SERVER_ERROR` | anything else: logged with its cause, shown without it |
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::{Error, ErrorExtensions, ServerError};
 
 /// An error with a code.
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {
@@ -29,14 +29,23 @@ pub fn not_found(message: impl Into<String>) -> Error {
     coded("NOT_FOUND", message)
 }
 
-/// `FORBIDDEN`, naming what is missing.
-pub fn forbidden(missing: &str) -> Error {
-    coded("FORBIDDEN", format!("this needs {missing}"))
+/// `FORBIDDEN`, saying what is missing.
+pub fn forbidden(message: impl Into<String>) -> Error {
+    coded("FORBIDDEN", message)
 }
 
-/// `UNAUTHENTICATED`.
+/// `UNAUTHENTICATED`, saying what to do.
 pub fn unauthenticated(message: impl Into<String>) -> Error {
     coded("UNAUTHENTICATED", message)
+}
+
+/// `error` with `code`, unless it has a code already (for errors async-graphql raises itself).
+pub fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
+    let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    if !has_code {
+        error.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+    error
 }
 
 /// `INTERNAL_SERVER_ERROR`: the cause is logged, the client sees a generic message.

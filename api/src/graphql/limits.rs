@@ -13,6 +13,8 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
+use super::error::with_code;
+
 /// The limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -47,14 +49,6 @@ impl ExtensionFactory for Limits {
 }
 
 struct LimitsExtension(Limits);
-
-fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
-    let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-    if !has_code {
-        error.extensions.get_or_insert_with(Default::default).set("code", code);
-    }
-    error
-}
 
 fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, seen_fragments: &mut Vec<String>) -> usize {
     set.items

@@ -5,9 +5,9 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::error::{bad_input, internal, not_found};
+use super::error::{bad_input, internal, not_found, unauthenticated};
 use super::gateway;
-use crate::auth::guard::{principal, unauthenticated};
+use crate::auth::guard::principal;
 use crate::auth::store::{normalize_group, normalize_login};
 use crate::auth::{AuthError, Credential, GroupRecord, Permission, UserRecord};
 

@@ -198,7 +198,7 @@ async fn connection_init(
         None => upgrade_caller,
         Some(value) => match app.auth.authenticate(Some(&value)).await {
             Ok(principal) => principal,
-            Err(AuthError::Unauthenticated(e)) => return Err(crate::auth::guard::unauthenticated(e.0)),
+            Err(AuthError::Unauthenticated(e)) => return Err(crate::graphql::error::unauthenticated(e.0)),
             Err(error) => {
                 return Err(async_graphql::Error::new(format!(
                     "authentication is unavailable: {error}"
@@ -207,7 +207,7 @@ async fn connection_init(
         },
     };
     if !principal.may_read() {
-        return Err(crate::auth::guard::unauthenticated(
+        return Err(crate::graphql::error::unauthenticated(
             "sign in first: send {\"Authorization\": \"Bearer <token>\"} in connection_init",
         ));
     }
