@@ -11,7 +11,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, Selection};
 use async_graphql::{Context, Guard, ServerError, ServerResult, Variables};
 
-use super::{Permission, Principal, Role};
+use super::{Permission, Principal};
 use crate::graphql::error::{forbidden, unauthenticated, with_code};
 
 /// The caller of the request `ctx` belongs to (nobody, if the server did not say).
@@ -20,54 +20,33 @@ pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
     ctx.data_opt::<Principal>().unwrap_or(&NOBODY)
 }
 
-/// What a field needs.
+/// What a field needs: a permission (from the caller's role or groups).
 #[derive(Debug, Clone, Copy)]
-pub enum Require {
-    /// A signed-in user (any role).
-    SignedIn,
-    /// This permission (from the caller's role or groups).
-    Permission(Permission),
-    /// At least this role.
-    Role(Role),
-}
+pub struct Require(pub Permission);
 
 impl Require {
     /// Needs `permission`.
     pub fn permission(permission: Permission) -> Self {
-        Require::Permission(permission)
+        Require(permission)
     }
 
-    /// Needs at least `role`.
-    pub fn role(role: Role) -> Self {
-        Require::Role(role)
-    }
-
-    /// Whether `principal` passes.
+    /// Whether `principal` passes: `UNAUTHENTICATED` when it may not even read, `FORBIDDEN` without the permission.
     pub fn check_principal(&self, principal: &Principal) -> async_graphql::Result<()> {
         if !principal.may_read() {
             return Err(unauthenticated("sign in first: send `Authorization: Bearer <token>`"));
         }
-        match self {
-            Require::SignedIn if principal.login.is_none() => {
-                Err(unauthenticated("sign in first: send `Authorization: Bearer <token>`"))
-            }
-            Require::Permission(p) if !principal.can(*p) => {
-                let who = if principal.login.is_some() {
-                    format!("role {}", principal.role.as_str())
-                } else {
-                    "an anonymous caller".to_owned()
-                };
-                Err(forbidden(format!(
-                    "this needs the permission {p}, which {who} does not have"
-                )))
-            }
-            Require::Role(role) if principal.role < *role => Err(forbidden(format!(
-                "this needs the role {}; the caller is {}",
-                role.as_str(),
-                principal.role.as_str()
-            ))),
-            _ => Ok(()),
+        if principal.can(self.0) {
+            return Ok(());
         }
+        let who = if principal.login.is_some() {
+            format!("role {}", principal.role.as_str())
+        } else {
+            "an anonymous caller".to_owned()
+        };
+        Err(forbidden(format!(
+            "this needs the permission {}, which {who} does not have",
+            self.0
+        )))
     }
 }
 
