@@ -5,8 +5,10 @@
 #   - Redis on 127.0.0.1:6379, unless something already answers there (installed with apt-get when missing);
 #   - a moto server (local S3 and DynamoDB) in a Python virtualenv under the cache folder, installed the first time,
 #     on a free loopback port.
-# Then: cargo fmt --check, cargo clippy -D warnings, cargo test, and a check that the storage contract suites ran
-# against all four adapters (files, S3, SQLite, DynamoDB) with the same number of cases each.
+# Then: the CDK app's checks (cdk/scripts/check.sh: npm ci, tests, synth, cfn-lint in a virtualenv like moto's),
+# cargo fmt --check, cargo clippy -D warnings, cargo test, scripts/local-stack.sh --check (api, two workers, the
+# scheduler and the simulator as processes on Redis and moto; one worker killed mid-backfill), and a check that the storage contract suites ran against
+# every adapter (files, S3 and the per-area store; SQLite, DynamoDB) with the same number of cases each.
 #
 # Environment: STREAMLENS_CACHE_DIR (default ~/.cache/streamlens) holds the virtualenv.
 set -euo pipefail
@@ -16,6 +18,7 @@ root=$(pwd)
 cache="${STREAMLENS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamlens}"
 logs="$root/target/test-logs"
 moto_version="5.2.5"
+cfn_lint_version="1.58.0"
 mkdir -p "$cache" "$logs"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -95,6 +98,22 @@ echo "moto $moto_version on 127.0.0.1:$moto_port (stopped at the end)"
 export STREAMLENS_TEST_AWS_ENDPOINT="http://127.0.0.1:$moto_port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
+step "CDK app: npm ci, tests, synth of dev and prod, cfn-lint"
+command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm (Node 20 or later) are needed for cdk/"
+cfn_venv="$cache/cfn-lint-$cfn_lint_version"
+if [ ! -x "$cfn_venv/bin/cfn-lint" ]; then
+  echo "installing cfn-lint==$cfn_lint_version into $cfn_venv"
+  rm -rf "$cfn_venv"
+  python3 -m venv "$cfn_venv" || fail "python3 -m venv failed (install python3-venv)"
+  "$cfn_venv/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$cfn_lint_version" \
+    || fail "could not install cfn-lint"
+fi
+set +e
+CFN_LINT="$cfn_venv/bin/cfn-lint" cdk/scripts/check.sh 2>&1 | tee "$logs/cdk.log"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || fail "CDK checks (full output: $logs/cdk.log)"
+
 step "cargo fmt --check"
 cargo fmt --all --check || fail "formatting (run cargo fmt --all)"
 
@@ -108,6 +127,10 @@ status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || fail "cargo test (full output: $logs/cargo-test.log)"
 
+step "local stack: the deployed topology as separate processes (scripts/local-stack.sh --check)"
+scripts/local-stack.sh --check --debug 2>&1 | tee "$logs/local-stack.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "local stack check (full output: $logs/local-stack.log)"
+
 step "storage contract suites"
 # Counts the passing cases per adapter: the module name (`files::…`) inside each suite's test binary.
 summary=$(awk '
@@ -120,7 +143,7 @@ summary=$(awk '
   END { for (k in ok) print k, ok[k] }
 ' "$logs/cargo-test.log" | sort)
 contract_ok=1
-for pair in "blob files" "blob s3" "meta sqlite" "meta dynamodb"; do
+for pair in "blob files" "blob s3" "blob areas" "meta sqlite" "meta dynamodb"; do
   count=$(printf '%s\n' "$summary" | awk -v k="$pair" '$1 " " $2 == k { print $3 }')
   printf '  %-5s contract  %-9s %3s cases passed\n' "${pair% *}" "${pair#* }" "${count:-0}"
   [ -n "$count" ] && [ "$count" -gt 0 ] || contract_ok=0

@@ -60,7 +60,7 @@ impl ResponseCache {
 
     /// The same, with Redis at `url` as a second layer shared by replicas (keys under `{namespace}:cache:`).
     pub async fn with_redis(self, url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+        let client = streamlens_jobs::queue::redis::client(url)?;
         let manager = redis::aio::ConnectionManager::new(client).await?;
         Ok(Self {
             l2: Some((manager, format!("{namespace}:cache:"))),

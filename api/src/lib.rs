@@ -9,7 +9,8 @@
 //! - [`App`]: the shared state handlers read, and [`serve`], which runs the router until shutdown.
 //!
 //! The `streamlens` binary (`src/main.rs`) runs the server, the workers, the scheduler and the built-in simulator in
-//! one process.
+//! one process; the `api` binary (`src/bin/api.rs`) runs the gateway alone, for deployments whose workers and
+//! scheduler are processes of their own.
 
 pub mod auth;
 pub mod cache;
@@ -122,6 +123,32 @@ impl App {
         }
         Ok(self)
     }
+}
+
+/// The gateway of `runtime`, ready to serve: callers authenticated against its metadata store, and the first admin
+/// created when there is none (a generated password is printed once, on standard output).
+pub async fn gateway(runtime: &streamlens_jobs::runtime::Runtime) -> anyhow::Result<App> {
+    use anyhow::Context as _;
+    let config = &runtime.config.auth;
+    let auth = auth::Auth::new(config, runtime.storage.meta.clone())
+        .await
+        .context("reading the token secret")?;
+    if let Some(password) = auth.ensure_admin(config).await.context("creating the first admin")? {
+        // Shown once: the admin is created now and the password is kept only as a hash.
+        #[allow(clippy::print_stdout)]
+        {
+            println!(
+                "\n  Created the admin {:?} with the password {password}\n  (shown once; set STREAMLENS_ADMIN_PASSWORD to choose it)\n",
+                config.admin_login
+            );
+        }
+    }
+    if !config.anonymous {
+        tracing::info!("anonymous reads are off: log in with the `login` mutation");
+    }
+    App::from_runtime(runtime, auth)
+        .await
+        .context("connecting to the response cache")
 }
 
 /// Serves the router on `listener` until `shutdown` resolves, then finishes the requests in flight.

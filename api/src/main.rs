@@ -4,8 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use streamlens_api::auth::Auth;
-use streamlens_api::{App, serve};
+use streamlens_api::{gateway, serve};
 use streamlens_jobs::runtime::{Runtime, configure};
 use streamlens_jobs::shutdown;
 use tokio_util::sync::CancellationToken;
@@ -69,29 +68,7 @@ async fn run(config: streamlens_domain::config::Config) -> anyhow::Result<()> {
         .collect();
     tracing::info!(sources = ?sources, "Streamlens is up: GraphiQL at http://{address}/");
 
-    let auth = Auth::new(&runtime.config.auth, runtime.storage.meta.clone())
-        .await
-        .context("reading the token secret")?;
-    if let Some(password) = auth
-        .ensure_admin(&runtime.config.auth)
-        .await
-        .context("creating the first admin")?
-    {
-        // Shown once: the admin is created now and the password is kept only as a hash.
-        #[allow(clippy::print_stdout)]
-        {
-            println!(
-                "\n  Created the admin {:?} with the password {password}\n  (shown once; set STREAMLENS_ADMIN_PASSWORD to choose it)\n",
-                runtime.config.auth.admin_login
-            );
-        }
-    }
-    if !runtime.config.auth.anonymous {
-        tracing::info!("anonymous reads are off: log in with the `login` mutation");
-    }
-    let app = App::from_runtime(&runtime, auth)
-        .await
-        .context("connecting to the response cache")?;
+    let app = gateway(&runtime).await?;
     let served = serve(listener, app, stop.clone().cancelled_owned()).await;
     // The server stops on the signal; make sure the others do too if it stopped for another reason.
     stop.cancel();

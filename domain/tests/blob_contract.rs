@@ -1,4 +1,5 @@
-//! The blob store contract: one suite, run unchanged against every adapter (`files::…`, `s3::…`).
+//! The blob store contract: one suite, run unchanged against every adapter (`files::…`, `s3::…`) and the store of
+//! one store per area (`areas::…`: S3 and local folders together).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -283,3 +284,4 @@ macro_rules! blob_contract {
 
 blob_contract!(files, crate::support::files_blobs);
 blob_contract!(s3, crate::support::s3_blobs);
+blob_contract!(areas, crate::support::areas_blobs);

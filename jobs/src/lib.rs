@@ -8,6 +8,7 @@
 //! - [`pipeline`]: the per-series DAG of steps, run records, rollups and rankings.
 //! - [`notify`]: `SeriesReady` and `RankingsUpdated` events, in-process, through Redis pub/sub, or on EventBridge.
 //! - [`observability`]: the metrics registry (jobs, series, steps, queue depths) in the Prometheus format.
+//! - [`cloudwatch`]: queue and pull metrics as CloudWatch embedded-metric lines, for alarms and worker autoscaling.
 //! - [`queue`]: the apalis queue on Redis or SQLite, with each backend's hazards handled, and the workers.
 //! - [`runtime`]: what every process starts with (config, stores, queue, sources), and `pull_now`.
 //! - [`scheduler`]: cron schedules per source with one leader across processes, and the upkeep (reconciler, purge).
@@ -25,6 +26,7 @@ pub use streamlens_domain as domain;
 
 pub mod admin;
 pub mod backfill;
+pub mod cloudwatch;
 pub mod ingest;
 pub mod jobs;
 pub mod notify;

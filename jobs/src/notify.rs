@@ -151,7 +151,7 @@ impl Notifier {
             eventbridge: None,
             enabled: true,
         };
-        let client = redis::Client::open(url)?;
+        let client = crate::queue::redis::client(url)?;
         let local = notifier.local.clone();
         tokio::spawn(async move {
             // Resubscribe after a lost connection, forever.

@@ -111,9 +111,19 @@ impl Runtime {
         sources: Arc<Sources>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), QueueError> {
-        register_all(Registrar::new(self.job_context(sources)))
+        // Queue metrics for CloudWatch, when configured: written while the workers run.
+        let reporter = self
+            .config
+            .cloudwatch_namespace
+            .clone()
+            .map(|namespace| tokio::spawn(crate::cloudwatch::report(self.queue.clone(), namespace)));
+        let result = register_all(Registrar::new(self.job_context(sources)))
             .run(shutdown)
-            .await
+            .await;
+        if let Some(reporter) = reporter {
+            reporter.abort();
+        }
+        result
     }
 
     /// What jobs reach: the stores, the queue, the sources, the locks and the notifier of this runtime.

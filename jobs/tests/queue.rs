@@ -84,6 +84,32 @@ impl Job for Slow {
     }
 }
 
+/// A job longer than the missed-heartbeat allowance (2 s × 3), recording each run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Long {
+    n: u32,
+}
+
+impl Job for Long {
+    const QUEUE: &'static str = "test-long";
+    const MAX_ATTEMPTS: usize = 3;
+
+    fn idempotency_key(&self) -> Option<String> {
+        Some(format!("long:{}", self.n))
+    }
+
+    async fn run(self, ctx: &JobContext, _attempt: usize) -> Result<(), JobError> {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let key = Key::new("LONG", uuid::Uuid::new_v4().simple().to_string());
+        ctx.storage
+            .meta
+            .put(Item::new(key), Condition::None)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?;
+        Ok(())
+    }
+}
+
 struct Env {
     _dir: Option<tempfile::TempDir>,
     ctx: JobContext,
@@ -442,6 +468,58 @@ async fn a_worker_killed_with_jobs_in_flight_loses_none_of_them() {
     second.wait().unwrap();
     println!("{running_at_kill} jobs in flight at the kill; all {total} finished {recovered_in:?} after it");
     assert_eq!(queue.depth::<Slow>().await.unwrap().dead, 0);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_busy_longer_than_its_heartbeat_allowance_is_not_taken_for_dead() {
+    // Two workers of one queue, as two processes would have. The first runs a 10 s job with its only slot, so its
+    // poll loop (where apalis beats) is idle longer than 6 s; the second, idle, looks for orphans at each beat.
+    let env = env("redis").await;
+    let queue = env.ctx.queue.clone();
+    let one_slot = QueueSettings {
+        concurrency: 1,
+        ..settings(&env.namespace)
+    };
+    let settings = |_: &JobContext| {
+        let mut ctx = env.ctx.clone();
+        let one_slot = one_slot.clone();
+        async move {
+            ctx.queue = Queue::connect(&QueueUrl::Redis(REDIS.into()), one_slot).await.unwrap();
+            ctx
+        }
+    };
+    queue.push(Long { n: 1 }).await.unwrap();
+    let busy = Registrar::new(settings(&env.ctx).await).add::<Long>();
+    let busy_restarts = busy.restarts();
+    let stop = CancellationToken::new();
+    let first = tokio::spawn(busy.run(stop.clone().cancelled_owned()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while queue.depth::<Long>().await.unwrap().running == 0 {
+        assert!(Instant::now() < deadline, "the job did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let idle = Registrar::new(settings(&env.ctx).await).add::<Long>();
+    let idle_restarts = idle.restarts();
+    let second = tokio::spawn(idle.run(stop.clone().cancelled_owned()));
+
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while queue.depth::<Long>().await.unwrap().done < 1 {
+        assert!(Instant::now() < deadline, "the job did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Time for a wrongly re-enqueued copy to run too.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    stop.cancel();
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(env.count("LONG").await, 1, "the job ran more than once");
+    assert_eq!(
+        busy_restarts.load(Ordering::Relaxed),
+        0,
+        "the busy worker was unregistered and stopped"
+    );
+    assert_eq!(idle_restarts.load(Ordering::Relaxed), 0);
     env.cleanup().await;
 }
 

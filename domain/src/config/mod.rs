@@ -21,7 +21,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use auth::{AuthConfig, JwksConfig};
-pub use sources::{Schedule, SourceConfig, SourceKind};
+pub use sources::{HelixCredentials, Schedule, SourceConfig, SourceKind};
+
+use crate::storage::blob::areas::BlobArea;
 pub use urls::{BlobsUrl, CacheUrl, MetaUrl, PubSubUrl, QueueUrl};
 pub use variables::{VARIABLES, Variable};
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub simulator: SimulatorSettings,
     /// How logs are written.
     pub log: LogConfig,
+    /// Where queue and pull metrics are also written as CloudWatch embedded-metric log lines (`None`: not written).
+    pub cloudwatch_namespace: Option<String>,
     /// Things worth a warning that do not stop start-up (an unknown `STREAMLENS_*` variable, probably a typo).
     pub warnings: Vec<String>,
 }
@@ -75,8 +79,10 @@ pub struct Config {
 /// Where data is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageConfig {
-    /// The blob store.
+    /// The blob store: every key, or those of the areas without a store of their own.
     pub blobs: BlobsUrl,
+    /// Areas with a store of their own (`STREAMLENS_BLOBS_RAW`, `…_SERIES`, `…_CLEAN`).
+    pub blob_areas: Vec<(BlobArea, BlobsUrl)>,
     /// The metadata store.
     pub meta: MetaUrl,
     /// AWS settings, used when either store is on AWS.
@@ -125,6 +131,13 @@ pub struct GatewayConfig {
     pub request_timeout: std::time::Duration,
     /// GraphiQL at `/` and introspection of the schema.
     pub explorer: bool,
+}
+
+impl StorageConfig {
+    /// Every blob store URL: the default, then the areas'.
+    pub fn blob_urls(&self) -> impl Iterator<Item = &BlobsUrl> {
+        std::iter::once(&self.blobs).chain(self.blob_areas.iter().map(|(_, url)| url))
+    }
 }
 
 impl Default for GatewayConfig {
@@ -323,6 +336,13 @@ impl Config {
         let blobs = sources
             .parse("STREAMLENS_BLOBS", |v| v.parse::<BlobsUrl>())?
             .unwrap_or_else(|| BlobsUrl::File(data_dir.join("blobs")));
+        let mut blob_areas = Vec::new();
+        for area in BlobArea::ALL {
+            let name = format!("STREAMLENS_BLOBS_{}", area.as_str().to_ascii_uppercase());
+            if let Some(url) = sources.parse(&name, |v| v.parse::<BlobsUrl>())? {
+                blob_areas.push((area, url));
+            }
+        }
         let meta = sources
             .parse("STREAMLENS_META", |v| v.parse::<MetaUrl>())?
             .unwrap_or_else(|| MetaUrl::Sqlite(data_dir.join("streamlens.sqlite")));
@@ -344,12 +364,67 @@ impl Config {
         let worker_concurrency = sources
             .parse("STREAMLENS_WORKER_CONCURRENCY", positive::<usize>)?
             .unwrap_or(8);
-        let pubsub = sources
+        let mut pubsub = sources
             .parse("STREAMLENS_PUBSUB", |v| v.parse::<PubSubUrl>())?
             .unwrap_or(PubSubUrl::Memory);
-        let cache = sources
+        let mut cache = sources
             .parse("STREAMLENS_CACHE", |v| v.parse::<CacheUrl>())?
             .unwrap_or(CacheUrl::Memory);
+        let mut queue = queue;
+        if let Some(password) = sources.parse("STREAMLENS_REDIS_PASSWORD", non_empty)? {
+            for url in [
+                match &mut queue {
+                    QueueUrl::Redis(url) => Some(url),
+                    QueueUrl::Sqlite(_) => None,
+                },
+                match &mut pubsub {
+                    PubSubUrl::Redis(url) => Some(url),
+                    _ => None,
+                },
+                match &mut cache {
+                    CacheUrl::Redis(url) => Some(url),
+                    CacheUrl::Memory => None,
+                },
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *url = urls::with_redis_password(url, &password);
+            }
+        }
+        let cloudwatch_namespace = sources.parse("STREAMLENS_CLOUDWATCH_NAMESPACE", |v| {
+            let ok = !v.is_empty()
+                && v.len() <= 255
+                && !v.starts_with("AWS/")
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/#:".contains(&b));
+            if ok {
+                Ok(v.to_owned())
+            } else {
+                Err(format!(
+                    "{v:?} is not a CloudWatch namespace (letters, digits and . _ - / # :, not starting with AWS/)"
+                ))
+            }
+        })?;
+        let helix_credentials = match (
+            sources.parse("STREAMLENS_HELIX_CLIENT_ID", non_empty)?,
+            sources.parse("STREAMLENS_HELIX_CLIENT_SECRET", non_empty)?,
+        ) {
+            (Some(client_id), Some(secret)) => Some(HelixCredentials {
+                client_id,
+                client_secret: secret.into(),
+            }),
+            (None, None) => None,
+            (id, _) => {
+                let (set, missing) = match id {
+                    Some(_) => ("STREAMLENS_HELIX_CLIENT_ID", "STREAMLENS_HELIX_CLIENT_SECRET"),
+                    None => ("STREAMLENS_HELIX_CLIENT_SECRET", "STREAMLENS_HELIX_CLIENT_ID"),
+                };
+                return Err(ConfigError {
+                    variable: missing.to_owned(),
+                    message: format!("{set} is set without it: a Twitch app needs both"),
+                });
+            }
+        };
         let cors_origins = sources
             .parse("STREAMLENS_CORS_ORIGINS", cors_origins)?
             .unwrap_or_default();
@@ -432,10 +507,12 @@ impl Config {
         let mut configured = Vec::with_capacity(sources.file.sources.len());
         let mut ids = HashSet::new();
         for (i, table) in sources.file.sources.into_iter().enumerate() {
-            let source = table.into_config().map_err(|message| ConfigError {
-                variable: origin.clone(),
-                message: format!("[[source]] number {}: {message}", i + 1),
-            })?;
+            let source = table
+                .into_config(helix_credentials.as_ref())
+                .map_err(|message| ConfigError {
+                    variable: origin.clone(),
+                    message: format!("[[source]] number {}: {message}", i + 1),
+                })?;
             if !ids.insert(source.id.clone()) {
                 return Err(ConfigError {
                     variable: origin,
@@ -445,7 +522,10 @@ impl Config {
             configured.push(source);
         }
         if configured.is_empty() {
-            configured.push(SourceConfig::default_simulator());
+            configured.push(match &helix_credentials {
+                Some(credentials) => SourceConfig::twitch(credentials),
+                None => SourceConfig::default_simulator(),
+            });
         }
 
         let mut warnings: Vec<String> = env
@@ -461,6 +541,7 @@ impl Config {
             listen,
             storage: StorageConfig {
                 blobs,
+                blob_areas,
                 meta,
                 aws: AwsSettings { region, endpoint },
                 create_resources,
@@ -482,6 +563,7 @@ impl Config {
             sources: configured,
             simulator,
             log: LogConfig { filter, format },
+            cloudwatch_namespace,
             warnings,
         })
     }

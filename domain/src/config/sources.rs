@@ -17,13 +17,15 @@
 //! schedule = "daily"            # each tick pulls the previous whole day (week, month)
 //! ```
 //!
-//! With no source configured, the built-in simulator is the one source (`id = "simulator"`, minutely).
+//! With no source configured, the built-in simulator is the one source (`id = "simulator"`, minutely), or, when
+//! `STREAMLENS_HELIX_CLIENT_ID` and `STREAMLENS_HELIX_CLIENT_SECRET` are set, the Twitch Helix API (`id = "twitch"`,
+//! minutely); a helix table without credentials takes those two.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::ids::SourceId;
@@ -193,6 +195,18 @@ impl PartialEq for SourceConfig {
 
 impl SourceConfig {
     /// The built-in simulator as the one source: what runs when nothing is configured.
+    /// The Twitch Helix API pulled every minute as source `twitch`: the one source when only credentials are set.
+    pub fn twitch(credentials: &HelixCredentials) -> Self {
+        Self {
+            id: SourceId::parse("twitch").unwrap_or_else(|_| SourceId::simulator()),
+            kind: SourceKind::Helix,
+            client_id: Some(credentials.client_id.clone()),
+            client_secret: Some(credentials.client_secret.clone()),
+            ..Self::default_simulator()
+        }
+    }
+
+    /// The built-in simulator, pulled every minute: the one source when nothing is configured.
     pub fn default_simulator() -> Self {
         Self {
             id: SourceId::simulator(),
@@ -207,6 +221,17 @@ impl SourceConfig {
             page_cap: 1_000,
         }
     }
+}
+
+/// A Twitch app's credentials from `STREAMLENS_HELIX_CLIENT_ID` and `STREAMLENS_HELIX_CLIENT_SECRET` (e.g. injected
+/// from a secrets manager): they configure the source `twitch` when the file has no `[[source]]`, and complete any
+/// helix source of the file that has neither `client_id` nor `client_secret`.
+#[derive(Debug, Clone)]
+pub struct HelixCredentials {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
 }
 
 /// A `[[source]]` table as written.
@@ -238,8 +263,16 @@ fn check_url(name: &str, url: &str) -> Result<String, String> {
 }
 
 impl SourceTable {
-    /// Validates the table.
-    pub(crate) fn into_config(self) -> Result<SourceConfig, String> {
+    /// Validates the table; a helix source without credentials takes `helix_credentials` (the environment's).
+    pub(crate) fn into_config(mut self, helix_credentials: Option<&HelixCredentials>) -> Result<SourceConfig, String> {
+        if self.kind == "helix"
+            && self.client_id.is_none()
+            && self.client_secret.is_none()
+            && let Some(credentials) = helix_credentials
+        {
+            self.client_id = Some(credentials.client_id.clone());
+            self.client_secret = Some(credentials.client_secret.expose_secret().to_owned());
+        }
         let id = SourceId::parse(&self.id).map_err(|e| e.to_string())?;
         let kind = match self.kind.as_str() {
             "helix" => SourceKind::Helix,
@@ -340,10 +373,10 @@ mod tests {
     fn tables_are_validated() {
         let table = |toml_text: &str| toml::from_str::<SourceTable>(toml_text).map_err(|e| e.to_string());
         let helix = table("id = \"twitch\"\nkind = \"helix\"\nclient_id = \"a\"\nclient_secret = \"b\"").unwrap();
-        let config = helix.into_config().unwrap();
+        let config = helix.into_config(None).unwrap();
         assert_eq!((config.kind, config.schedule), (SourceKind::Helix, Schedule::Minutely));
         let history = table("id = \"archive\"\nkind = \"history\"\nbase_url = \"http://h:1/\"").unwrap();
-        let config = history.into_config().unwrap();
+        let config = history.into_config(None).unwrap();
         assert_eq!(
             (config.schedule, config.base_url.as_deref()),
             (Schedule::Daily, Some("http://h:1"))
@@ -351,22 +384,22 @@ mod tests {
         assert!(
             table("id = \"x\"\nkind = \"helix\"")
                 .unwrap()
-                .into_config()
+                .into_config(None)
                 .unwrap_err()
                 .contains("client_id")
         );
         assert!(
             table("id = \"x\"\nkind = \"history\"")
                 .unwrap()
-                .into_config()
+                .into_config(None)
                 .unwrap_err()
                 .contains("base_url")
         );
-        assert!(table("id = \"x\"\nkind = \"ftp\"").unwrap().into_config().is_err());
+        assert!(table("id = \"x\"\nkind = \"ftp\"").unwrap().into_config(None).is_err());
         assert!(
             table("id = \"X\"\nkind = \"simulator\"")
                 .unwrap()
-                .into_config()
+                .into_config(None)
                 .is_err()
         );
         assert!(table("id = \"x\"\nkind = \"simulator\"\nschedul = \"daily\"").is_err());

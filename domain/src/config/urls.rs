@@ -54,6 +54,26 @@ impl fmt::Display for BlobsUrl {
     }
 }
 
+/// `url` (`redis://` or `rediss://`) with `password` as its AUTH password, unless it already has credentials; the
+/// password is percent-encoded, as the client decodes it.
+pub fn with_redis_password(url: &str, password: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    if authority.contains('@') {
+        return url.to_owned();
+    }
+    let encoded: String = password
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{scheme}://:{encoded}@{rest}")
+}
+
 fn check_bucket(bucket: &str) -> Result<(), String> {
     let ok_chars = bucket
         .bytes()
@@ -260,6 +280,18 @@ mod tests {
         assert_eq!(
             "sqlite://q.sqlite".parse::<QueueUrl>().unwrap(),
             QueueUrl::Sqlite("q.sqlite".into())
+        );
+        assert_eq!(
+            with_redis_password("rediss://cache:6379", "p@ss/w:rd"),
+            "rediss://:p%40ss%2Fw%3Ard@cache:6379"
+        );
+        assert_eq!(
+            with_redis_password("redis://:old@cache/0", "new"),
+            "redis://:old@cache/0"
+        );
+        assert_eq!(
+            with_redis_password("redis://cache/0?x=1", "pw"),
+            "redis://:pw@cache/0?x=1"
         );
         let redis: QueueUrl = "redis://:hunter2@cache:6379/0".parse().unwrap();
         assert_eq!(redis.to_string(), "redis://:****@cache:6379/0");

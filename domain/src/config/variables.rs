@@ -41,6 +41,21 @@ pub const VARIABLES: &[Variable] = &[
         description: "Blob store: `file://DIR` (local files) or `s3://BUCKET/PREFIX`.",
     },
     Variable {
+        name: "STREAMLENS_BLOBS_RAW",
+        default: "(`STREAMLENS_BLOBS`)",
+        description: "Blob store of the raw area (pages as received, quarantined pages), e.g. a bucket of its own with colder storage classes.",
+    },
+    Variable {
+        name: "STREAMLENS_BLOBS_SERIES",
+        default: "(`STREAMLENS_BLOBS`)",
+        description: "Blob store of the series area (each slot's streams), e.g. a bucket whose objects expire.",
+    },
+    Variable {
+        name: "STREAMLENS_BLOBS_CLEAN",
+        default: "(`STREAMLENS_BLOBS`)",
+        description: "Blob store of the clean area (step outputs, rollups, rankings, broadcasts).",
+    },
+    Variable {
         name: "STREAMLENS_META",
         default: "`sqlite://{data_dir}/streamlens.sqlite`",
         description: "Metadata store: `sqlite://FILE` or `dynamodb://TABLE_PREFIX` (table `{prefix}-meta`).",
@@ -69,6 +84,11 @@ pub const VARIABLES: &[Variable] = &[
         name: "STREAMLENS_CACHE",
         default: "`memory`",
         description: "Where the gateway caches responses: `memory` (in this process, at most 64 MiB) or `redis://HOST:PORT` (also in Redis, shared by every gateway replica).",
+    },
+    Variable {
+        name: "STREAMLENS_REDIS_PASSWORD",
+        default: "(none)",
+        description: "AUTH password for every Redis URL above that carries none (e.g. an ElastiCache auth token from a secrets manager).",
     },
     Variable {
         name: "STREAMLENS_CORS_ORIGINS",
@@ -151,6 +171,11 @@ pub const VARIABLES: &[Variable] = &[
         description: "Also publish `SeriesReady` and `RankingsUpdated` to this Amazon EventBridge bus (name or ARN), with source `streamlens`; uses the AWS region and endpoint settings.",
     },
     Variable {
+        name: "STREAMLENS_CLOUDWATCH_NAMESPACE",
+        default: "(off)",
+        description: "Workers also log queue backlog, backlog per worker, oldest job age, dead jobs and pull failures once a minute as CloudWatch embedded-metric lines in this namespace (for alarms and scaling).",
+    },
+    Variable {
         name: "STREAMLENS_MINUTE_RETENTION_DAYS",
         default: "`30`",
         description: "Days a channel's minute-by-minute viewers are kept (hour, day, week and month stats are kept for good).",
@@ -169,6 +194,16 @@ pub const VARIABLES: &[Variable] = &[
         name: "STREAMLENS_SIMULATOR_SPEED",
         default: "`1`",
         description: "How many times faster than real time the built-in simulator's clock runs.",
+    },
+    Variable {
+        name: "STREAMLENS_HELIX_CLIENT_ID",
+        default: "(none)",
+        description: "A Twitch app's client id. With `STREAMLENS_HELIX_CLIENT_SECRET` and no `[[source]]` in the file, the one source is the Twitch Helix API (`twitch`, minutely) instead of the simulator; helix sources of the file without credentials take these.",
+    },
+    Variable {
+        name: "STREAMLENS_HELIX_CLIENT_SECRET",
+        default: "(none)",
+        description: "The Twitch app's client secret (see `STREAMLENS_HELIX_CLIENT_ID`).",
     },
     Variable {
         name: "STREAMLENS_AWS_REGION",

@@ -1,6 +1,7 @@
 //! Storage ports and their adapters, chosen by URL in config.
 //!
-//! - [`blob`]: immutable byte objects (raw responses, series data, clean outputs): local files or S3.
+//! - [`blob`]: immutable byte objects (raw responses, series data, clean outputs): local files or S3, one store or
+//!   one per area ([`blob::areas`]).
 //! - [`meta`]: DynamoDB-shaped items (series, runs, stats, rankings, users): SQLite or DynamoDB.
 //! - [`aws`]: the SDK set-up both AWS adapters share.
 //!
@@ -13,7 +14,7 @@ pub mod meta;
 use std::sync::Arc;
 
 use crate::config::{BlobsUrl, MetaUrl, StorageConfig};
-use blob::{BlobError, BlobStore, files::FileBlobStore, s3::S3BlobStore};
+use blob::{BlobError, BlobStore, areas::AreaBlobStore, files::FileBlobStore, s3::S3BlobStore};
 use meta::{MetaError, MetaStore, dynamodb::DynamoMetaStore, sqlite::SqliteMetaStore};
 
 /// Why the stores could not be opened.
@@ -52,27 +53,23 @@ pub struct Storage {
 impl Storage {
     /// Opens the configured adapters (creating local files, and AWS resources when configured to).
     pub async fn open(config: &StorageConfig) -> Result<Self, OpenError> {
-        let needs_aws = matches!(config.blobs, BlobsUrl::S3 { .. }) || matches!(config.meta, MetaUrl::DynamoDb { .. });
+        let needs_aws = config.blob_urls().any(|url| matches!(url, BlobsUrl::S3 { .. }))
+            || matches!(config.meta, MetaUrl::DynamoDb { .. });
         let sdk = match needs_aws {
             true => Some(aws::sdk_config(&config.aws).await.map_err(OpenError::Aws)?),
             false => None,
         };
-        let blobs_error = |cause| OpenError::Blobs {
-            url: config.blobs.to_string(),
-            cause,
-        };
+        let mut blobs = open_blobs(&config.blobs, sdk.as_ref(), config.create_resources).await?;
+        if !config.blob_areas.is_empty() {
+            let mut areas = Vec::with_capacity(config.blob_areas.len());
+            for (area, url) in &config.blob_areas {
+                areas.push((*area, open_blobs(url, sdk.as_ref(), config.create_resources).await?));
+            }
+            blobs = Arc::new(AreaBlobStore::new(blobs, areas));
+        }
         let meta_error = |cause| OpenError::Meta {
             url: config.meta.to_string(),
             cause,
-        };
-        let blobs: Arc<dyn BlobStore> = match (&config.blobs, &sdk) {
-            (BlobsUrl::File(dir), _) => Arc::new(FileBlobStore::open(dir).await.map_err(blobs_error)?),
-            (BlobsUrl::S3 { bucket, prefix }, Some(sdk)) => Arc::new(
-                S3BlobStore::open(sdk, bucket, prefix, config.create_resources)
-                    .await
-                    .map_err(blobs_error)?,
-            ),
-            (BlobsUrl::S3 { .. }, None) => return Err(OpenError::Aws("SDK not configured".into())),
         };
         let meta: Arc<dyn MetaStore> = match (&config.meta, &sdk) {
             (MetaUrl::Sqlite(file), _) => Arc::new(SqliteMetaStore::open(file).await.map_err(meta_error)?),
@@ -87,4 +84,23 @@ impl Storage {
         };
         Ok(Self { blobs, meta })
     }
+}
+
+/// Opens one blob store.
+async fn open_blobs(
+    url: &BlobsUrl,
+    sdk: Option<&aws_config::SdkConfig>,
+    create: bool,
+) -> Result<Arc<dyn BlobStore>, OpenError> {
+    let error = |cause| OpenError::Blobs {
+        url: url.to_string(),
+        cause,
+    };
+    Ok(match (url, sdk) {
+        (BlobsUrl::File(dir), _) => Arc::new(FileBlobStore::open(dir).await.map_err(error)?),
+        (BlobsUrl::S3 { bucket, prefix }, Some(sdk)) => {
+            Arc::new(S3BlobStore::open(sdk, bucket, prefix, create).await.map_err(error)?)
+        }
+        (BlobsUrl::S3 { .. }, None) => return Err(OpenError::Aws("SDK not configured".into())),
+    })
 }

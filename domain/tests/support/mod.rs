@@ -12,6 +12,7 @@ use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use streamlens_domain::config::AwsSettings;
 use streamlens_domain::storage::aws::sdk_config;
 use streamlens_domain::storage::blob::BlobStore;
+use streamlens_domain::storage::blob::areas::{AreaBlobStore, BlobArea};
 use streamlens_domain::storage::blob::files::FileBlobStore;
 use streamlens_domain::storage::blob::s3::S3BlobStore;
 use streamlens_domain::storage::meta::MetaStore;
@@ -77,6 +78,33 @@ pub async fn s3_blobs() -> BlobFixture {
     BlobFixture {
         store: Arc::new(store),
         _dir: None,
+    }
+}
+
+/// A store of one store per area: raw pages on S3 (moto), series data and everything else in two folders, so that
+/// listings merge across adapters and a copy from raw to series crosses them.
+pub async fn areas_blobs() -> BlobFixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sdk = moto_sdk().await;
+    let raw = S3BlobStore::open(&sdk, TEST_BUCKET, &unique("areas"), true)
+        .await
+        .expect("open S3 store");
+    let series = FileBlobStore::open(dir.path().join("series"))
+        .await
+        .expect("open file store");
+    let default = FileBlobStore::open(dir.path().join("default"))
+        .await
+        .expect("open file store");
+    let store = AreaBlobStore::new(
+        Arc::new(default),
+        [
+            (BlobArea::Raw, Arc::new(raw) as Arc<dyn BlobStore>),
+            (BlobArea::Series, Arc::new(series) as Arc<dyn BlobStore>),
+        ],
+    );
+    BlobFixture {
+        store: Arc::new(store),
+        _dir: Some(dir),
     }
 }
 

@@ -114,6 +114,15 @@ impl Depth {
     }
 }
 
+/// Who is working on a queue and how long its oldest job has waited: what autoscaling and alarms read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Workload {
+    /// Worker processes with a recent heartbeat.
+    pub workers: u64,
+    /// How long ago the oldest job waiting to start was enqueued (`None`: nothing waits, or the queue cannot tell).
+    pub oldest_waiting: Option<std::time::Duration>,
+}
+
 /// A dead-lettered job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadJob {
@@ -196,6 +205,19 @@ impl Queue {
         match self {
             Self::Redis(q) => q.depth(&name).await,
             Self::Sqlite(q) => q.depth(&name).await,
+        }
+    }
+
+    /// Live workers of `J`'s queue and the age of its oldest waiting job. The embedded queue is worked by its one
+    /// process and keeps no enqueue times: one worker, no age.
+    pub async fn workload<J: Job>(&self) -> Result<Workload, QueueError> {
+        let name = self.settings().queue_name::<J>();
+        match self {
+            Self::Redis(q) => q.workload(&name).await,
+            Self::Sqlite(_) => Ok(Workload {
+                workers: 1,
+                oldest_waiting: None,
+            }),
         }
     }
 

@@ -12,7 +12,7 @@ use futures::stream;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use super::{DeadJob, Depth, QueueError, QueueSettings};
+use super::{DeadJob, Depth, QueueError, QueueSettings, Workload};
 use crate::jobs::Job;
 
 /// apalis-redis' queues, tuned by [`QueueSettings`].
@@ -30,10 +30,21 @@ impl std::fmt::Debug for RedisQueue {
     }
 }
 
+/// A client for `url` (`redis://` or `rediss://`): every Redis connection of Streamlens starts here.
+///
+/// TLS goes through rustls, and the build holds two of its crypto providers (aws-lc-rs, and ring through other
+/// crates), so rustls cannot pick one by itself and would panic at the first `rediss://` handshake: aws-lc-rs, the
+/// one the rest of the build uses, is installed as the process default first.
+pub fn client(url: &str) -> Result<redis::Client, redis::RedisError> {
+    // Fails only when a provider is installed already, which is as good.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    redis::Client::open(url)
+}
+
 /// Opens a connection that waits up to 10 s for an answer: the default 500 ms turns a big push or a slow fetch
 /// under load into a client-side error while Redis carries on.
 pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
+    let client = client(url)?;
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_response_timeout(Some(Duration::from_secs(10)))
         .set_connection_timeout(Some(Duration::from_secs(5)));
@@ -78,12 +89,12 @@ fn now_secs() -> u64 {
 }
 
 impl RedisQueue {
-    /// Connects to Redis at `url`.
+    /// Connects to Redis at `url` and checks that it answers (a wrong password or a TLS mismatch fails here, at
+    /// start-up, rather than at the first job).
     pub async fn connect(url: &str, settings: QueueSettings) -> Result<Self, QueueError> {
-        Ok(Self {
-            connection: connect(url).await?,
-            settings,
-        })
+        let mut connection = connect(url).await?;
+        redis::cmd("PING").query_async::<()>(&mut connection).await?;
+        Ok(Self { connection, settings })
     }
 
     /// How the queue is tuned.
@@ -156,6 +167,28 @@ impl RedisQueue {
         }
     }
 
+    /// Renews the heartbeats of this process's workers (`(queue, worker name)`), for those still registered.
+    ///
+    /// apalis beats from each worker's poll loop, and any other worker of the queue re-enqueues the jobs of a worker
+    /// whose beat is older than the allowance and unregisters it (the worker then stops). When that loop lags, a
+    /// live worker is taken for dead: seen once on a loaded machine (a debug build of the whole topology starting at
+    /// once), where the unregistered worker's restart then ran nothing more. Liveness is the process's, so the
+    /// process also renews it on a clock of its own. `XX`: a worker already unregistered stays so.
+    pub async fn keep_alive(&self, workers: &[(String, String)]) -> Result<(), QueueError> {
+        let mut connection = self.connection.clone();
+        let now = now_secs();
+        for (queue, name) in workers {
+            redis::cmd("ZADD")
+                .arg(self.config(queue).workers_set())
+                .arg("XX")
+                .arg(now)
+                .arg(name)
+                .query_async::<()>(&mut connection)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn depth(&self, name: &str) -> Result<Depth, QueueError> {
         let config = self.config(name);
         let mut connection = self.connection.clone();
@@ -176,6 +209,25 @@ impl RedisQueue {
             running,
             done,
             dead,
+        })
+    }
+
+    pub(super) async fn workload(&self, name: &str) -> Result<Workload, QueueError> {
+        let config = self.config(name);
+        let mut connection = self.connection.clone();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        // Heartbeats are scored in seconds; a worker missing its allowance of them is gone.
+        let gone_after = self.settings.heartbeat * u32::try_from(self.settings.missed_heartbeats).unwrap_or(u32::MAX);
+        let since = now.saturating_sub(gone_after).as_secs();
+        let workers: u64 = connection.zcount(config.workers_set(), since, "+inf").await?;
+        // The active list is pushed at its tail and read from its head; ids are ULIDs, which carry their creation time.
+        let oldest: Option<String> = connection.lindex(config.active_jobs_list(), 0).await?;
+        let oldest_waiting = oldest
+            .and_then(|id| id.parse::<ulid::Ulid>().ok())
+            .map(|id| now.saturating_sub(Duration::from_millis(id.timestamp_ms())));
+        Ok(Workload {
+            workers,
+            oldest_waiting,
         })
     }
 

@@ -101,6 +101,9 @@ async fn handle<J: Job>(job: J, ctx: Data<JobContext>, attempt: Attempt) -> Resu
         Err(_) => "dead",
     };
     metrics::counter!(observability::JOBS, "job" => J::QUEUE, "outcome" => outcome).increment(1);
+    if outcome != "done" && J::QUEUE == crate::jobs::PullSource::QUEUE {
+        crate::cloudwatch::record_pull_failure();
+    }
     metrics::histogram!(observability::JOB_DURATION, "job" => J::QUEUE).record(elapsed.as_secs_f64());
     span.in_scope(|| match &result {
         Ok(()) => tracing::debug!(duration_ms, "job done"),
@@ -113,8 +116,13 @@ async fn handle<J: Job>(job: J, ctx: Data<JobContext>, attempt: Attempt) -> Resu
     }
 }
 
-fn register<J: Job, B: JobBackend<J>>(monitor: Monitor, backend: B, ctx: JobContext, concurrency: usize) -> Monitor {
-    let name = worker_name(J::QUEUE);
+fn register<J: Job, B: JobBackend<J>>(
+    monitor: Monitor,
+    name: String,
+    backend: B,
+    ctx: JobContext,
+    concurrency: usize,
+) -> Monitor {
     monitor.register(move |_restarts| {
         WorkerBuilder::new(name.as_str())
             .backend(backend.clone())
@@ -133,6 +141,8 @@ pub struct Registrar {
     monitor: Monitor,
     ctx: JobContext,
     queues: Vec<String>,
+    /// `(queue, worker name)` of each worker.
+    workers: Vec<(String, String)>,
     restarts: Arc<AtomicUsize>,
 }
 
@@ -152,6 +162,7 @@ impl Registrar {
             monitor,
             ctx,
             queues: Vec::new(),
+            workers: Vec::new(),
             restarts,
         }
     }
@@ -165,17 +176,21 @@ impl Registrar {
     pub fn add<J: Job>(mut self) -> Self {
         let settings = self.ctx.queue.settings().clone();
         let poll = FixedInterval::new(settings.poll_interval);
+        let name = worker_name(J::QUEUE);
         self.queues.push(settings.queue_name::<J>());
+        self.workers.push((settings.queue_name::<J>(), name.clone()));
         let ctx = self.ctx.clone();
         self.monitor = match &self.ctx.queue {
             Queue::Redis(queue) => register::<J, _>(
                 self.monitor,
+                name,
                 queue.storage::<J>().poll_with_strategy(poll),
                 ctx,
                 settings.concurrency,
             ),
             Queue::Sqlite(queue) => register::<J, _>(
                 self.monitor,
+                name,
                 queue.storage::<J>().poll_with_strategy(poll),
                 ctx,
                 settings.concurrency,
@@ -186,14 +201,19 @@ impl Registrar {
 
     /// Runs the workers until `shutdown` resolves, then lets running jobs finish (up to [`SHUTDOWN_TIMEOUT`]).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), super::QueueError> {
+        // Every second: renew this process's heartbeats (see `RedisQueue::keep_alive`) and promote due jobs.
         let promoter = match &self.ctx.queue {
             Queue::Redis(queue) => {
                 let queue = queue.clone();
                 let names = self.queues.clone();
+                let workers = self.workers.clone();
                 Some(tokio::spawn(async move {
                     let mut every = tokio::time::interval(Duration::from_secs(1));
                     loop {
                         every.tick().await;
+                        if let Err(error) = queue.keep_alive(&workers).await {
+                            tracing::warn!(%error, "renewing the workers' heartbeats failed");
+                        }
                         for name in &names {
                             if let Err(error) = queue.promote_due(&queue.config(name)).await {
                                 tracing::warn!(queue = %name, %error, "promoting due jobs failed");

@@ -9,6 +9,7 @@
 //! namespace listed in byte order, where `/` is only a convention. One difference is inherent to files: a key cannot
 //! also be the leading part of another key plus `/` (`a` and `a/b`), because a path cannot be a file and a folder.
 
+pub mod areas;
 pub mod files;
 pub mod layout;
 pub mod s3;
