@@ -6,7 +6,9 @@
 #   - a moto server (local S3 and DynamoDB) in a Python virtualenv under the cache folder, installed the first time,
 #     on a free loopback port.
 # Then: the CDK app's checks (cdk/scripts/check.sh: npm ci, tests, synth, cfn-lint in a virtualenv like moto's),
-# cargo fmt --check, cargo clippy -D warnings, cargo test, scripts/local-stack.sh --check (api, two workers, the
+# cargo fmt --check, cargo clippy -D warnings, cargo test, the web dashboard's checks (web/scripts/check.sh: Vitest,
+# a build identical to the committed web/dist, end-to-end tests in Debian's headless Chromium, which is installed
+# with apt-get when missing), scripts/local-stack.sh --check (api, two workers, the
 # scheduler and the simulator as processes on Redis and moto; one worker killed mid-backfill), and a check that the storage contract suites ran against
 # every adapter (files, S3 and the per-area store; SQLite, DynamoDB) with the same number of cases each.
 #
@@ -67,7 +69,7 @@ if redis_answers; then
 else
   if ! command -v redis-server >/dev/null; then
     echo "installing redis-server"
-    as_root apt-get update -qq && as_root apt-get install -y -qq redis-server >/dev/null \
+    { as_root apt-get update -qq && as_root apt-get install -y -qq redis-server >/dev/null; } \
       || fail "redis-server is missing and could not be installed"
   fi
   redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
@@ -77,15 +79,19 @@ else
   echo "started Redis on 127.0.0.1:6379 (stopped at the end)"
 fi
 
-step "moto server (local S3 and DynamoDB)"
-venv="$cache/moto-$moto_version"
-if [ ! -x "$venv/bin/moto_server" ]; then
-  echo "installing moto[server]==$moto_version into $venv"
+# Installs a pinned Python tool into its own virtualenv under the cache folder, once: folder, executable, package.
+python_tool() {
+  local venv=$1 executable=$2 package=$3
+  [ -x "$venv/bin/$executable" ] && return 0
+  echo "installing $package into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv" || fail "python3 -m venv failed (install python3-venv)"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version" \
-    || fail "could not install moto"
-fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$package" || fail "could not install $package"
+}
+
+step "moto server (local S3 and DynamoDB)"
+venv="$cache/moto-$moto_version"
+python_tool "$venv" moto_server "moto[server]==$moto_version"
 moto_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # One request at a time, so that conditional writes are atomic as DynamoDB makes them (see the script).
 "$venv/bin/python" scripts/moto_server.py 127.0.0.1 "$moto_port" >"$logs/moto.log" 2>&1 &
@@ -99,15 +105,9 @@ export STREAMLENS_TEST_AWS_ENDPOINT="http://127.0.0.1:$moto_port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
 step "CDK app: npm ci, tests, synth of dev and prod, cfn-lint"
-command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm (Node 20 or later) are needed for cdk/"
+{ command -v node >/dev/null && command -v npm >/dev/null; } || fail "node and npm (Node 20 or later) are needed for cdk/"
 cfn_venv="$cache/cfn-lint-$cfn_lint_version"
-if [ ! -x "$cfn_venv/bin/cfn-lint" ]; then
-  echo "installing cfn-lint==$cfn_lint_version into $cfn_venv"
-  rm -rf "$cfn_venv"
-  python3 -m venv "$cfn_venv" || fail "python3 -m venv failed (install python3-venv)"
-  "$cfn_venv/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$cfn_lint_version" \
-    || fail "could not install cfn-lint"
-fi
+python_tool "$cfn_venv" cfn-lint "cfn-lint==$cfn_lint_version"
 set +e
 CFN_LINT="$cfn_venv/bin/cfn-lint" cdk/scripts/check.sh 2>&1 | tee "$logs/cdk.log"
 status=${PIPESTATUS[0]}
@@ -126,6 +126,18 @@ cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$logs/cargo-test.log"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || fail "cargo test (full output: $logs/cargo-test.log)"
+
+step "web dashboard: unit tests, reproducible build, end-to-end in headless Chromium"
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium"
+  { as_root apt-get update -qq && as_root apt-get install -y -qq chromium >/dev/null; } \
+    || fail "chromium is missing and could not be installed"
+fi
+set +e
+STREAMLENS_BIN="$root/target/debug/streamlens" web/scripts/check.sh 2>&1 | tee "$logs/web.log"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || fail "web dashboard checks (full output: $logs/web.log)"
 
 step "local stack: the deployed topology as separate processes (scripts/local-stack.sh --check)"
 scripts/local-stack.sh --check --debug 2>&1 | tee "$logs/local-stack.log"

@@ -6,8 +6,9 @@
 //! data version. The data version moves with every `SeriesReady` (to the series' finish time) and every
 //! `RankingsUpdated` (day, week and month rollups follow their series) this process hears through the pub/sub port,
 //! so every replica hears every worker: a new series changes the key, and a response computed before it is never
-//! served after it. Entries also expire after a TTL (30 s by default), for data that changes without a
-//! series (user management). Only successful responses of queries are cached; mutations and subscriptions never.
+//! served after it. A mutation moves the version of the replica that ran it ([`ResponseCache::invalidate`]); entries
+//! also expire after a TTL (30 s by default), which bounds what other replicas serve after another replica's
+//! mutation. Only successful responses of queries are cached; mutations and subscriptions never.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -92,6 +93,15 @@ impl ResponseCache {
                 }
             }
         });
+    }
+
+    /// Moves the data version past every response cached so far, and empties the in-process layer: what follows is
+    /// computed afresh (after a mutation).
+    pub fn invalidate(&self) {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.version
+            .fetch_max(now.max(self.version.load(Ordering::Relaxed) + 1), Ordering::Relaxed);
+        self.l1.invalidate_all();
     }
 
     /// The data version responses are cached under now.

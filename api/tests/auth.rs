@@ -720,7 +720,39 @@ async fn without_anonymous_reads_only_login_is_open_and_websockets_need_a_token(
     assert!(server.runtime.config.auth.jwks.is_some());
 }
 
+/// A query answered (and cached) before a mutation is not served after it: the new user is listed at once.
+async fn a_cached_answer_is_not_served_after_a_mutation(backend: Backend) {
+    let server = start(backend, true, false).await;
+    let admin = login(&server, "admin", ADMIN_PASSWORD).await;
+    let users = || async {
+        let (status, body) = post(
+            &server,
+            Some(&admin),
+            "{ users(first: 100) { nodes { login } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["users"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["login"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let before = users().await;
+    assert_eq!(users().await, before, "the second answer is the cached first");
+    user_token(&server, &admin, "after-the-cache", "VIEWER").await;
+    let after = users().await;
+    assert!(
+        after.contains(&"after-the-cache".to_owned()),
+        "stale after the mutation: {after:?}"
+    );
+    assert_eq!(after.len(), before.len() + 1);
+}
+
 on_both_backends!(
+    a_cached_answer_is_not_served_after_a_mutation,
     forged_tokens_are_refused_with_unauthenticated,
     the_access_matrix_holds_for_every_role,
     without_anonymous_reads_only_login_is_open_and_websockets_need_a_token,

@@ -93,6 +93,62 @@ async fn readyz_fails_when_a_store_cannot_be_read() {
     assert!(!body.to_string().contains("folder"));
 }
 
+#[tokio::test]
+async fn the_web_app_is_served_at_app_with_its_files_cached_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn(local_storage(dir.path()).await, local_queue(dir.path()).await).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str, gzip: bool| {
+        let request = client.get(format!("{}{path}", app.base));
+        let request = match gzip {
+            true => request.header("accept-encoding", "gzip, br"),
+            false => request,
+        };
+        request.send()
+    };
+
+    let bare = get("/app", false).await.unwrap();
+    assert_eq!(bare.status(), 308);
+    assert_eq!(bare.headers()["location"], "/app/");
+
+    let page = get("/app/", false).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let html = page.text().await.unwrap();
+    // A route of the app (no file extension) is the page too; the browser routes it.
+    let route = get("/app/channels/some-login", false).await.unwrap();
+    assert_eq!(route.status(), 200);
+    assert_eq!(route.text().await.unwrap(), html);
+
+    let script = html
+        .split("/app/assets/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page names a file under /app/assets/");
+    let plain = get(&format!("/app/assets/{script}"), false).await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    let zipped = get(&format!("/app/assets/{script}"), true).await.unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let zipped = zipped.bytes().await.unwrap();
+    assert!(zipped.len() < plain.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, plain);
+
+    assert_eq!(get("/app/assets/missing-0000.js", false).await.unwrap().status(), 404);
+    assert_eq!(get("/app/../Cargo.toml", false).await.unwrap().status(), 404);
+
+    app.stop.take().unwrap().send(()).unwrap();
+    app.server.await.unwrap().unwrap();
+}
+
 #[test]
 fn a_bad_setting_stops_start_up_with_the_variable_name() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_streamlens"))

@@ -75,11 +75,20 @@ pub async fn http(State(app): State<App>, headers: HeaderMap, request: GraphQLBa
     }
 }
 
-/// Whether `request` only reads (a query, not a mutation or subscription) and its answer is the same for every
-/// caller of the same role and permissions (it does not ask for `me`): only those are cached.
-fn cacheable(request: &async_graphql::Request) -> bool {
+/// What a request does, for the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Only reads, and its answer is the same for every caller of the same role and permissions: cached.
+    Shared,
+    /// Only reads, but asks for `me` (or is not understood): answered fresh, not cached.
+    Personal,
+    /// Writes (or subscribes): answered fresh; after it, cached answers are not served again.
+    Writes,
+}
+
+fn kind(request: &async_graphql::Request) -> Kind {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
+        return Kind::Personal;
     };
     let selected = document
         .operations
@@ -89,22 +98,22 @@ fn cacheable(request: &async_graphql::Request) -> bool {
             (None, _) => true,
             (Some(_), None) => false,
         });
-    let mut any = false;
+    let mut kind = None;
     for (_, operation) in selected {
-        any = true;
         if operation.node.ty != OperationType::Query {
-            return false;
+            return Kind::Writes;
         }
         let personal = operation.node.selection_set.node.items.iter().any(|s| match &s.node {
             Selection::Field(field) => field.node.name.node == "me",
             // Fragments at the root are not followed: not cached.
             _ => true,
         });
-        if personal {
-            return false;
-        }
+        kind = Some(match (kind, personal) {
+            (Some(Kind::Personal), _) | (_, true) => Kind::Personal,
+            _ => Kind::Shared,
+        });
     }
-    any
+    kind.unwrap_or(Kind::Personal)
 }
 
 /// One request: from the response cache when it only reads and was answered before with the same data to a caller
@@ -119,8 +128,16 @@ async fn single(app: &App, request: async_graphql::Request, scope: &str) -> Http
     if let Some(body) = app.cache.get(&key).await {
         return (json, body).into_response();
     }
-    if !cacheable(&request) {
-        return GraphQLResponse::from(app.schema.execute(request).await).into_response();
+    match kind(&request) {
+        Kind::Shared => {}
+        Kind::Personal => return GraphQLResponse::from(app.schema.execute(request).await).into_response(),
+        Kind::Writes => {
+            let response = app.schema.execute(request).await;
+            // A mutation may change what queries answer (users, groups, runs): none answered before it is served
+            // after it by this replica; the others' entries expire with their TTL.
+            app.cache.invalidate();
+            return GraphQLResponse::from(response).into_response();
+        }
     }
     let response = app.schema.execute(request).await;
     if !response.is_ok() {

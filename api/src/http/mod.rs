@@ -7,6 +7,7 @@
 //! | `POST /api/v1/sources/{id}/pull`, `POST /api/v1/series/{id}/rerun` | REST twins of `pullNow` and `rerunSeries` ([`rest`]) |
 //! | `GET /healthz`, `GET /readyz` | liveness and readiness ([`health`]) |
 //! | `GET /metrics` | the Prometheus registry ([`metrics`]) |
+//! | `GET /app/…` | the web dashboard, embedded from `web/dist` ([`webapp`]) |
 
 pub mod assets;
 pub mod graphql;
@@ -14,6 +15,7 @@ pub mod health;
 pub mod layers;
 pub mod metrics;
 pub mod rest;
+pub mod webapp;
 
 use axum::Router;
 use axum::extract::Request;
@@ -72,6 +74,9 @@ pub fn router(app: App) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::http))
         .route("/api/v1/sources/{id}/pull", post(rest::pull))
         .route("/api/v1/series/{id}/rerun", post(rest::rerun))
+        .route("/app", get(webapp::redirect))
+        .route("/app/", get(webapp::index))
+        .route("/app/{*path}", get(webapp::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

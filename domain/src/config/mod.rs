@@ -333,9 +333,6 @@ impl Config {
                     .map_err(|_| format!("{v:?} is not an address with a port, e.g. 127.0.0.1:8080"))
             })?
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let blobs = sources
-            .parse("STREAMLENS_BLOBS", |v| v.parse::<BlobsUrl>())?
-            .unwrap_or_else(|| BlobsUrl::File(data_dir.join("blobs")));
         let mut blob_areas = Vec::new();
         for area in BlobArea::ALL {
             let name = format!("STREAMLENS_BLOBS_{}", area.as_str().to_ascii_uppercase());
@@ -343,6 +340,16 @@ impl Config {
                 blob_areas.push((area, url));
             }
         }
+        // Keys outside the areas (none that Streamlens writes today) go to STREAMLENS_BLOBS, else to the clean
+        // area's store when it has one, else to the data folder.
+        let blobs = match sources.parse("STREAMLENS_BLOBS", |v| v.parse::<BlobsUrl>())? {
+            Some(url) => url,
+            None => blob_areas
+                .iter()
+                .find(|(area, _)| *area == BlobArea::Clean)
+                .map(|(_, url)| url.clone())
+                .unwrap_or_else(|| BlobsUrl::File(data_dir.join("blobs"))),
+        };
         let meta = sources
             .parse("STREAMLENS_META", |v| v.parse::<MetaUrl>())?
             .unwrap_or_else(|| MetaUrl::Sqlite(data_dir.join("streamlens.sqlite")));
@@ -788,6 +795,55 @@ mod tests {
             err.message.contains("[[source]] number 1: a helix source needs"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_deployment_gets_a_bucket_per_area_a_redis_password_and_helix_credentials() {
+        let config = Config::from_env(&env(&[
+            ("STREAMLENS_BLOBS_RAW", "s3://sl-raw"),
+            ("STREAMLENS_BLOBS_SERIES", "s3://sl-series"),
+            ("STREAMLENS_BLOBS_CLEAN", "s3://sl-clean"),
+            ("STREAMLENS_QUEUE", "rediss://cache:6379"),
+            ("STREAMLENS_PUBSUB", "rediss://cache:6379"),
+            ("STREAMLENS_CACHE", "rediss://:own@cache:6379"),
+            ("STREAMLENS_REDIS_PASSWORD", "t0k+en/="),
+            ("STREAMLENS_HELIX_CLIENT_ID", "app"),
+            ("STREAMLENS_HELIX_CLIENT_SECRET", "secret"),
+            ("STREAMLENS_CLOUDWATCH_NAMESPACE", "Streamlens/Prod"),
+        ]))
+        .unwrap();
+        assert_eq!(config.storage.blob_areas.len(), 3);
+        assert_eq!(
+            config.storage.blobs.to_string(),
+            "s3://sl-clean",
+            "the default is the clean area's store"
+        );
+        assert_eq!(
+            config.queue,
+            QueueUrl::Redis("rediss://:t0k%2Ben%2F%3D@cache:6379".into())
+        );
+        assert_eq!(
+            config.pubsub,
+            PubSubUrl::Redis("rediss://:t0k%2Ben%2F%3D@cache:6379".into())
+        );
+        assert_eq!(
+            config.cache,
+            CacheUrl::Redis("rediss://:own@cache:6379".into()),
+            "a URL's own password stays"
+        );
+        assert_eq!(config.sources.len(), 1);
+        assert_eq!(config.sources[0].id.as_str(), "twitch");
+        assert_eq!(config.sources[0].kind, SourceKind::Helix);
+        assert_eq!(config.sources[0].client_id.as_deref(), Some("app"));
+        assert_eq!(config.cloudwatch_namespace.as_deref(), Some("Streamlens/Prod"));
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+
+        let err = Config::from_env(&env(&[("STREAMLENS_HELIX_CLIENT_ID", "app")])).unwrap_err();
+        assert_eq!(err.variable, "STREAMLENS_HELIX_CLIENT_SECRET");
+        let err = Config::from_env(&env(&[("STREAMLENS_CLOUDWATCH_NAMESPACE", "AWS/ECS")])).unwrap_err();
+        assert_eq!(err.variable, "STREAMLENS_CLOUDWATCH_NAMESPACE");
+        let err = Config::from_env(&env(&[("STREAMLENS_BLOBS_RAW", "ftp://x")])).unwrap_err();
+        assert_eq!(err.variable, "STREAMLENS_BLOBS_RAW");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "STREAMLENS_BLOBS",
-        default: "`file://{data_dir}/blobs`",
+        default: "`file://{data_dir}/blobs`, or `STREAMLENS_BLOBS_CLEAN` when that is set",
         description: "Blob store: `file://DIR` (local files) or `s3://BUCKET/PREFIX`.",
     },
     Variable {
