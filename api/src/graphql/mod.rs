@@ -6,7 +6,7 @@
 //! - [`users`]: `me`, users, groups and API keys in the schema (guards and tokens are in [`crate::auth`]).
 //! - [`subscription`]: `seriesReady` and `rankingsUpdated`, from the pub/sub port.
 //! - [`types`]: the object types. [`loaders`]: batched channel and game lookups. [`error`]: error codes.
-//!   [`limits`]: depth, complexity, alias and operation limits.
+//!   [`limits`]: depth, complexity, alias and operation limits. [`nulls`]: a failed nullable field answers null.
 //!
 //! Conventions: lists are Relay connections (`first` required, at most 100; `after` an opaque cursor); times are the
 //! `DateTime` scalar (RFC 3339, UTC); every error has `extensions.code`.
@@ -15,6 +15,7 @@ pub mod error;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod nulls;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -107,6 +108,7 @@ pub fn build(gateway: Gateway, limits: Limits) -> StreamlensSchema {
         .limit_directives(limits.directives)
         .extension(limits)
         .extension(crate::auth::AuthExtension)
+        .extension(nulls::NullOnFieldError)
         .finish()
 }
 
