@@ -378,10 +378,15 @@ pub async fn rebroadcast(ctx: &PipelineContext, source: &SourceId, hour: Period)
     Ok(rewritten)
 }
 
-/// Recomputes one hour's broadcasts under its lock; returns whether they changed.
+/// Recomputes one hour's broadcasts under the source's broadcasts lock; returns whether they changed.
+///
+/// One lock for every hour of a source, not one per hour: a broadcast crossing an hour boundary is one item that
+/// both hours write after reading it (to keep the longer version), and two hours recomputed at once under locks of
+/// their own could interleave that read and write, so the shorter version landed last (seen in a test of late
+/// series).
 async fn rebroadcast_one(ctx: &PipelineContext, source: &SourceId, hour: Period) -> Result<bool, PipelineError> {
     ctx.locks
-        .with(&format!("broadcasts:{source}:{hour}"), async {
+        .with(&format!("broadcasts:{source}"), async {
             let Some(rollup) = read_json::<PeriodRollup>(ctx, &layout::rollup(source, hour)?).await? else {
                 return Ok(false);
             };
