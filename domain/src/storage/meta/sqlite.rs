@@ -288,6 +288,12 @@ fn delete_one(conn: &Connection, key: &Key) -> Result<(), MetaError> {
     Ok(())
 }
 
+/// A batch operation ready for SQL: a put with its stored version and serialized attributes, or a delete.
+enum Stored {
+    Put(Item, String),
+    Delete(Key),
+}
+
 fn holds(condition: Condition, current: Option<&Item>) -> bool {
     match condition {
         Condition::None => true,
@@ -492,32 +498,26 @@ impl MetaStore for SqliteMetaStore {
     }
 
     async fn batch_write(&self, ops: Vec<WriteOp>) -> Result<(), MetaError> {
-        let ops = dedupe_batch(ops)?;
-        // Serialized before taking the write lock, so other writers wait only for the SQL.
-        let attrs = ops
-            .iter()
+        // Each put serialized and given its stored version before taking the write lock, so other writers wait
+        // only for the SQL.
+        let ops = dedupe_batch(ops)?
+            .into_iter()
             .map(|op| match op {
-                WriteOp::Put(item) => attrs_json(&item.attrs).map(Some),
-                WriteOp::Delete(_) => Ok(None),
+                WriteOp::Put(mut item) => {
+                    item.version += 1;
+                    let attrs = attrs_json(&item.attrs)?;
+                    Ok(Stored::Put(item, attrs))
+                }
+                WriteOp::Delete(key) => Ok(Stored::Delete(key)),
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let ops: Vec<(WriteOp, Option<String>)> = ops.into_iter().zip(attrs).collect();
+            .collect::<Result<Vec<_>, MetaError>>()?;
         for chunk in ops.chunks(OPS_PER_TRANSACTION) {
             self.write(|conn| {
                 immediate(conn, "batch write", |tx| {
-                    for (op, attrs) in chunk {
-                        match (op, attrs) {
-                            (WriteOp::Put(item), Some(attrs)) => {
-                                let mut stored = item.clone();
-                                stored.version += 1;
-                                upsert(tx, &stored, attrs)?;
-                            }
-                            (WriteOp::Delete(key), _) | (WriteOp::Put(Item { key, .. }), None) => {
-                                delete_one(tx, key)?;
-                            }
-                        }
-                    }
-                    Ok(())
+                    chunk.iter().try_for_each(|op| match op {
+                        Stored::Put(item, attrs) => upsert(tx, item, attrs),
+                        Stored::Delete(key) => delete_one(tx, key),
+                    })
                 })
             })?;
         }
