@@ -46,22 +46,38 @@ logs="$work/logs"
 mkdir -p "$logs" "$work/data"
 
 declare -A pids=()
-stop_all() {
-  local name pid
-  for name in "${!pids[@]}"; do kill -TERM "${pids[$name]}" 2>/dev/null || true; done
-  for _ in $(seq 100); do
+# Stops the named processes: SIGTERM, then SIGKILL for those still running after `seconds`.
+stop_group() { # seconds, names...
+  local seconds=$1 name
+  shift
+  [ $# -eq 0 ] && return 0
+  for name in "$@"; do kill -TERM "${pids[$name]}" 2>/dev/null || true; done
+  for _ in $(seq $((seconds * 10))); do
     local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for name in "$@"; do kill -0 "${pids[$name]}" 2>/dev/null && alive=1; done
     [ "$alive" -eq 0 ] && break
     sleep 0.1
   done
-  for name in "${!pids[@]}"; do
+  for name in "$@"; do
     if kill -0 "${pids[$name]}" 2>/dev/null; then
-      echo "  $name did not stop within 10 s: SIGKILL" >&2
+      echo "  $name did not stop within $seconds s: SIGKILL" >&2
       kill -KILL "${pids[$name]}" 2>/dev/null || true
     fi
+    wait "${pids[$name]}" 2>/dev/null || true
   done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+# Streamlens' processes first, given the 45 s a deployed task gets to stop (a worker finishes its running jobs on
+# SIGTERM), while Redis, moto and the simulator still answer; then those.
+stop_all() {
+  local name own=() services=()
+  for name in "${!pids[@]}"; do
+    case "$name" in
+      redis | moto | simulator) services+=("$name") ;;
+      *) own+=("$name") ;;
+    esac
+  done
+  stop_group 45 "${own[@]}"
+  stop_group 10 "${services[@]}"
   local left=()
   for name in "${!pids[@]}"; do kill -0 "${pids[$name]}" 2>/dev/null && left+=("$name"); done
   if [ "${#left[@]}" -gt 0 ]; then
