@@ -5,6 +5,7 @@
 //! the slots would: recomputing a period from the level below is how late, repeated or re-run series are absorbed
 //! without ever counting a slot twice.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -118,7 +119,8 @@ pub struct PeriodRollup {
 }
 
 impl PeriodRollup {
-    fn empty(source: SourceId, period: Period, slot_length: SlotLength) -> Self {
+    /// A period with nothing observed yet.
+    pub fn empty(source: SourceId, period: Period, slot_length: SlotLength) -> Self {
         Self {
             source,
             period,
@@ -145,19 +147,18 @@ impl PeriodRollup {
 
     /// The totals of `period` from the facts of its observed slots (each slot once; slots outside the period are
     /// ignored). An observed slot with no live channel counts as observed with zero viewers.
-    pub fn from_slots(
+    pub fn from_slots<F: Borrow<[SlotFact]>>(
         source: SourceId,
         period: Period,
         slot_length: SlotLength,
-        slots: &[(Slot, Vec<SlotFact>)],
+        slots: &[(Slot, F)],
     ) -> Self {
         let mut rollup = Self::empty(source, period, slot_length);
-        let mut ordered: Vec<&(Slot, Vec<SlotFact>)> =
-            slots.iter().filter(|(s, _)| period.contains(s.start())).collect();
+        let mut ordered: Vec<&(Slot, F)> = slots.iter().filter(|(s, _)| period.contains(s.start())).collect();
         ordered.sort_by_key(|(s, _)| *s);
         ordered.dedup_by_key(|(s, _)| *s);
         for (slot, facts) in ordered {
-            rollup.add_slot(*slot, facts);
+            rollup.add_slot(*slot, facts.borrow());
         }
         rollup
     }
@@ -167,16 +168,21 @@ impl PeriodRollup {
     /// re-run series, whose facts may have changed) is not, and the hour must then be recomputed from every slot with
     /// [`PeriodRollup::from_slots`]. Adding slots one by one, in any order, gives exactly what `from_slots` gives.
     pub fn push_slot(&mut self, slot: Slot, facts: &[SlotFact]) -> bool {
-        let addable = self.period.kind() == PeriodKind::Hour
-            && slot.length() == self.slot_length
-            && self.period.contains(slot.start())
-            && !self.slots.contains(&slot.start())
-            // Stored before slots were recorded: the hour cannot tell which slots it holds.
-            && self.slots.len() as u64 == self.observed_slots;
+        let addable = self.can_push(slot);
         if addable {
             self.add_slot(slot, facts);
         }
         addable
+    }
+
+    /// Whether [`PeriodRollup::push_slot`] would add `slot`.
+    pub fn can_push(&self, slot: Slot) -> bool {
+        self.period.kind() == PeriodKind::Hour
+            && slot.length() == self.slot_length
+            && self.period.contains(slot.start())
+            && !self.slots.contains(&slot.start())
+            // Stored before slots were recorded: the hour cannot tell which slots it holds.
+            && self.slots.len() as u64 == self.observed_slots
     }
 
     /// Adds one observed slot of this period that is not in the totals yet.
@@ -259,10 +265,16 @@ impl PeriodRollup {
 
     /// The totals of `period` from the totals of the periods inside it (each part once; parts outside `period`, or
     /// of another source or slot length, are ignored).
-    pub fn combine(source: SourceId, period: Period, slot_length: SlotLength, parts: &[PeriodRollup]) -> Self {
+    pub fn combine<P: Borrow<PeriodRollup>>(
+        source: SourceId,
+        period: Period,
+        slot_length: SlotLength,
+        parts: &[P],
+    ) -> Self {
         let mut rollup = Self::empty(source, period, slot_length);
         let mut ordered: Vec<&PeriodRollup> = parts
             .iter()
+            .map(Borrow::borrow)
             .filter(|p| {
                 p.source == rollup.source
                     && p.slot_length == slot_length
@@ -429,7 +441,7 @@ mod tests {
             slots.dedup_by_key(|(s, _)| *s);
             let hour = Period::containing(PeriodKind::Hour, slot(0).start());
             let direct = PeriodRollup::from_slots(source(), hour, SlotLength::MINUTE, &slots);
-            let mut grown = PeriodRollup::from_slots(source(), hour, SlotLength::MINUTE, &[]);
+            let mut grown = PeriodRollup::empty(source(), hour, SlotLength::MINUTE);
             // In a scrambled order (minute m goes to place (37 m + seed) mod 61): late series are added in place too.
             let mut scrambled: Vec<&(Slot, Vec<SlotFact>)> = slots.iter().collect();
             scrambled.sort_by_key(|(s, _)| ((s.start() - hour.start()).num_minutes() * 37 + i64::from(seed)) % 61);

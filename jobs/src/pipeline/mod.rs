@@ -17,11 +17,13 @@
 //! their stored outputs instead. Day, week and month rollups follow in `RollUp` jobs, one per period and 10-second
 //! bucket ([`rollups`]).
 //!
+//! - [`documents`]: stored documents (rollups, rankings, step outputs) and the cache of their decoded values.
 //! - [`run`]: run and step records.
 //! - [`locks`]: per-period locks around recomputes.
 //! - [`rollups`]: period rollups and rankings, recomputed from the level below.
 //! - [`steps`]: the steps.
 
+pub mod documents;
 pub mod locks;
 pub mod rollups;
 pub mod run;
@@ -37,7 +39,6 @@ use chrono::{Duration, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use streamlens_domain::ids::SeriesId;
-use streamlens_domain::rollup::SlotFact;
 use streamlens_domain::series::{SeriesRecord, SeriesStatus};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::blob::{BlobError, layout};
@@ -49,6 +50,7 @@ use crate::notify::Notifier;
 use crate::observability;
 use crate::queue::Queue;
 use crate::sources::registry::Sources;
+use documents::Documents;
 use locks::{LockError, Locks};
 use run::{RunHistory, RunId, RunRecord, RunStatus, RunTrigger, StepRecord};
 
@@ -70,12 +72,6 @@ impl Default for PipelineSettings {
     }
 }
 
-/// How much memory the slot-facts cache may hold (estimated).
-pub const FACTS_CACHE_BYTES: u64 = 48 << 20;
-
-/// An estimate of one slot fact in memory: the struct and its five short strings on the heap.
-const FACT_BYTES: usize = std::mem::size_of::<SlotFact>() + 5 * 16;
-
 /// What the pipeline reaches.
 #[derive(Clone)]
 pub struct PipelineContext {
@@ -87,9 +83,9 @@ pub struct PipelineContext {
     pub sources: Arc<Sources>,
     /// Raw pages, read once.
     pub pages: PageCache,
-    /// Slot facts by blob key, for hours recomputed from all their slots (by re-runs): bounded by an estimate of
-    /// their size in memory ([`FACTS_CACHE_BYTES`]).
-    pub facts: moka::sync::Cache<String, Arc<Vec<SlotFact>>>,
+    /// Stored documents (rollups, rankings, broadcasts, step outputs), read and written through a cache of their
+    /// decoded values.
+    pub documents: Documents,
     /// Game names already known, by source and id.
     pub game_names: moka::sync::Cache<String, ()>,
     /// Per-period locks.
@@ -119,12 +115,7 @@ impl PipelineContext {
             queue,
             sources,
             pages: PageCache::default(),
-            facts: moka::sync::Cache::builder()
-                .max_capacity(FACTS_CACHE_BYTES)
-                .weigher(|_k: &String, v: &Arc<Vec<SlotFact>>| {
-                    u32::try_from((v.len() + 1) * FACT_BYTES).unwrap_or(u32::MAX)
-                })
-                .build(),
+            documents: Documents::default(),
             game_names: moka::sync::Cache::new(100_000),
             locks,
             notifier,
@@ -211,21 +202,40 @@ impl Outputs {
         }
     }
 
-    /// Stores `step`'s output.
+    /// Stores `step`'s output, kept in the document cache for other series to read.
     pub async fn save<T: Serialize + Send + Sync + 'static>(
         &self,
         ctx: &PipelineContext,
         step: &'static str,
         value: T,
     ) -> Result<Arc<T>, PipelineError> {
-        rollups::write_json(ctx, &layout::clean_output(&self.series, step)?, &value).await?;
-        let value = Arc::new(value);
+        let value = rollups::write_json(ctx, &layout::clean_output(&self.series, step)?, value).await?;
+        Ok(self.remember(step, value))
+    }
+
+    /// Stores `step`'s output for the later steps of this run only (in memory; read back on a resumed run), not in
+    /// the document cache: for large outputs no other series reads.
+    pub async fn save_for_run<T: Serialize + Send + Sync + 'static>(
+        &self,
+        ctx: &PipelineContext,
+        step: &'static str,
+        value: T,
+    ) -> Result<Arc<T>, PipelineError> {
+        let key = layout::clean_output(&self.series, step)?;
+        let value = ctx
+            .documents
+            .write_only(ctx.storage.blobs.as_ref(), &key, value)
+            .await?;
+        Ok(self.remember(step, value))
+    }
+
+    fn remember<T: Send + Sync + 'static>(&self, step: &'static str, value: Arc<T>) -> Arc<T> {
         let erased: Arc<dyn Any + Send + Sync> = value.clone();
         self.memo
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(step, erased);
-        Ok(value)
+        value
     }
 
     /// `step`'s output: from this run, or read back from the store.
@@ -244,16 +254,10 @@ impl Outputs {
             return Ok(value);
         }
         let key = layout::clean_output(&self.series, step)?;
-        let value: T = rollups::read_json(ctx, &key)
+        let value: Arc<T> = rollups::read_json(ctx, &key)
             .await?
             .ok_or_else(|| PipelineError::Corrupt(format!("{key}: the output of step {step} is missing")))?;
-        let value = Arc::new(value);
-        let erased: Arc<dyn Any + Send + Sync> = value.clone();
-        self.memo
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(step, erased);
-        Ok(value)
+        Ok(self.remember(step, value))
     }
 }
 

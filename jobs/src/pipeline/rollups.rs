@@ -19,52 +19,27 @@ use streamlens_domain::rollup::{
     ChannelBroadcast, ChannelPeriodStats, Filter, GroupPeriodStats, GroupTotals, HourBroadcasts, PeriodRollup,
     RankingList, Rankings, SlotFact, built_from, rankings,
 };
-use streamlens_domain::storage::blob::{BlobError, BlobKey, layout};
+use streamlens_domain::storage::blob::{BlobKey, layout};
 use streamlens_domain::storage::meta::keys::{self, RankingFilter, StatsOf};
 use streamlens_domain::storage::meta::{Item, WriteOp};
 use streamlens_domain::time::{Period, PeriodKind, Slot, SlotLength};
 
 use super::{PipelineContext, PipelineError};
-use crate::ingest::pull::{compress, decompress};
 
-/// Reads a JSON blob (zstd), `None` if absent.
-pub(crate) async fn read_json<T: DeserializeOwned>(
-    ctx: &PipelineContext,
-    key: &BlobKey,
-) -> Result<Option<T>, PipelineError> {
-    match ctx.storage.blobs.get(key).await {
-        Ok(blob) => {
-            let json = decompress(&blob.bytes)?;
-            let value = serde_json::from_slice(&json).map_err(|e| PipelineError::Corrupt(format!("{key}: {e}")))?;
-            Ok(Some(value))
-        }
-        Err(BlobError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+/// Reads a stored document (JSON, zstd) through the document cache, `None` if absent.
+pub(crate) async fn read_json<T>(ctx: &PipelineContext, key: &BlobKey) -> Result<Option<Arc<T>>, PipelineError>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    ctx.documents.read(ctx.storage.blobs.as_ref(), key).await
 }
 
-/// Writes a JSON blob (zstd).
-pub(crate) async fn write_json<T: Serialize>(
-    ctx: &PipelineContext,
-    key: &BlobKey,
-    value: &T,
-) -> Result<(), PipelineError> {
-    let json = serde_json::to_vec(value).map_err(|e| PipelineError::Corrupt(e.to_string()))?;
-    ctx.storage.blobs.put(key, compress(&json)?).await?;
-    Ok(())
-}
-
-/// The slot facts of one slot's `viewers` output, through the facts cache (a re-run recomputes its hour from every
-/// slot, and the other slots have not changed).
-async fn slot_facts(ctx: &PipelineContext, key: &str) -> Result<Arc<Vec<SlotFact>>, PipelineError> {
-    if let Some(facts) = ctx.facts.get(key) {
-        return Ok(facts);
-    }
-    let blob_key = BlobKey::parse(key.to_owned())?;
-    let facts: Vec<SlotFact> = read_json(ctx, &blob_key).await?.unwrap_or_default();
-    let facts = Arc::new(facts);
-    ctx.facts.insert(key.to_owned(), Arc::clone(&facts));
-    Ok(facts)
+/// Writes a document (JSON, zstd) and keeps it in the document cache.
+pub(crate) async fn write_json<T>(ctx: &PipelineContext, key: &BlobKey, value: T) -> Result<Arc<T>, PipelineError>
+where
+    T: Serialize + Send + Sync + 'static,
+{
+    ctx.documents.write(ctx.storage.blobs.as_ref(), key, value).await
 }
 
 /// Every blob key under `prefix`.
@@ -91,7 +66,7 @@ async fn compute_hour(
     // Slot keys of the hour share the prefix ".../2026-11-26/2026-11-26T11:" (whatever the slot length).
     let prefix = layout::clean_hour_prefix(source, hour.start());
     let folder = &prefix[..prefix.rfind('/').map_or(0, |i| i + 1)];
-    let mut slots: Vec<(Slot, Vec<SlotFact>)> = Vec::new();
+    let mut slots: Vec<(Slot, Arc<Vec<SlotFact>>)> = Vec::new();
     for key in list_keys(ctx, &prefix).await? {
         let Some(slot_text) = key
             .strip_prefix(folder)
@@ -105,9 +80,10 @@ async fn compute_hour(
         if slot.length() != slot_length || !hour.contains(slot.start()) {
             continue;
         }
-        let facts = slot_facts(ctx, &key).await?;
-        slots.push((slot, facts.as_ref().clone()));
+        let facts = read_json::<Vec<SlotFact>>(ctx, &BlobKey::parse(key)?).await?;
+        slots.push((slot, facts.unwrap_or_default()));
     }
+    let slots: Vec<(Slot, &[SlotFact])> = slots.iter().map(|(slot, facts)| (*slot, facts.as_slice())).collect();
     Ok(PeriodRollup::from_slots(source.clone(), hour, slot_length, &slots))
 }
 
@@ -220,17 +196,16 @@ pub async fn recompute(
     source: &SourceId,
     period: Period,
     slot_length: SlotLength,
-) -> Result<PeriodRollup, PipelineError> {
+) -> Result<Arc<PeriodRollup>, PipelineError> {
     ctx.locks
         .with(&lock_name(source, period), async {
             let key = layout::rollup(source, period)?;
-            let old: Option<PeriodRollup> = read_json(ctx, &key).await?;
+            let old: Option<Arc<PeriodRollup>> = read_json(ctx, &key).await?;
             let rollup = match period.kind() {
                 PeriodKind::Hour => compute_hour(ctx, source, period, slot_length).await?,
                 _ => compute_from_below(ctx, source, period, slot_length).await?,
             };
-            store(ctx, &key, old.as_ref(), &rollup).await?;
-            Ok(rollup)
+            store(ctx, &key, old, rollup).await
         })
         .await?
 }
@@ -243,22 +218,27 @@ pub async fn add_slot(
     source: &SourceId,
     slot: Slot,
     facts: &[SlotFact],
-) -> Result<PeriodRollup, PipelineError> {
+) -> Result<Arc<PeriodRollup>, PipelineError> {
     let hour = Period::containing(PeriodKind::Hour, slot.start());
     ctx.locks
         .with(&lock_name(source, hour), async {
             let key = layout::rollup(source, hour)?;
-            let old: Option<PeriodRollup> = read_json(ctx, &key).await?;
-            let mut grown = old
-                .clone()
-                .unwrap_or_else(|| PeriodRollup::from_slots(source.clone(), hour, slot.length(), &[]));
-            let rollup = if grown.push_slot(slot, facts) {
-                grown
-            } else {
-                compute_hour(ctx, source, hour, slot.length()).await?
+            let old: Option<Arc<PeriodRollup>> = read_json(ctx, &key).await?;
+            let rollup = match old.as_deref() {
+                // Not copied when it is recomputed anyway.
+                Some(old) if !old.can_push(slot) => compute_hour(ctx, source, hour, slot.length()).await?,
+                stored => {
+                    let mut grown = stored
+                        .cloned()
+                        .unwrap_or_else(|| PeriodRollup::empty(source.clone(), hour, slot.length()));
+                    if grown.push_slot(slot, facts) {
+                        grown
+                    } else {
+                        compute_hour(ctx, source, hour, slot.length()).await?
+                    }
+                }
             };
-            store(ctx, &key, old.as_ref(), &rollup).await?;
-            Ok(rollup)
+            store(ctx, &key, old, rollup).await
         })
         .await?
 }
@@ -268,14 +248,17 @@ pub async fn add_slot(
 async fn store(
     ctx: &PipelineContext,
     key: &BlobKey,
-    old: Option<&PeriodRollup>,
-    rollup: &PeriodRollup,
-) -> Result<(), PipelineError> {
-    ctx.storage.meta.batch_write(item_writes(ctx, old, rollup)?).await?;
-    if old != Some(rollup) {
-        write_json(ctx, key, rollup).await?;
+    old: Option<Arc<PeriodRollup>>,
+    rollup: PeriodRollup,
+) -> Result<Arc<PeriodRollup>, PipelineError> {
+    ctx.storage
+        .meta
+        .batch_write(item_writes(ctx, old.as_deref(), &rollup)?)
+        .await?;
+    match old {
+        Some(old) if *old == rollup => Ok(old),
+        _ => write_json(ctx, key, rollup).await,
     }
-    Ok(())
 }
 
 /// Recomputes the rankings of `period` from its rollup (under the period's lock) and writes them; then, if the
@@ -298,11 +281,11 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
             let Some(rollup) = read_json::<PeriodRollup>(ctx, &layout::rollup(source, period)?).await? else {
                 return Ok(0);
             };
-            let previous: Option<Rankings> = read_json(ctx, &layout::rankings(source, period.previous())?).await?;
-            let ranked = rankings(&rollup, previous.as_ref());
+            let previous: Option<Arc<Rankings>> = read_json(ctx, &layout::rankings(source, period.previous())?).await?;
+            let ranked = rankings(&rollup, previous.as_deref());
             let key = layout::rankings(source, period)?;
-            let old: Option<Rankings> = read_json(ctx, &key).await?;
-            if old.as_ref() == Some(&ranked) {
+            let old: Option<Arc<Rankings>> = read_json(ctx, &key).await?;
+            if old.as_deref() == Some(&ranked) {
                 return Ok(ranked.lists.len());
             }
             // The stored pages: a page whose rows and list length are unchanged is not written again.
@@ -339,8 +322,9 @@ async fn rerank_one(ctx: &PipelineContext, source: &SourceId, period: Period) ->
                 }
             }
             ctx.storage.meta.batch_write(ops).await?;
-            write_json(ctx, &key, &ranked).await?;
-            Ok(ranked.lists.len())
+            let lists = ranked.lists.len();
+            write_json(ctx, &key, ranked).await?;
+            Ok(lists)
         })
         .await?
 }
@@ -391,14 +375,14 @@ async fn rebroadcast_one(ctx: &PipelineContext, source: &SourceId, hour: Period)
                 return Ok(false);
             };
             let key = layout::broadcasts(source, hour)?;
-            let previous: Option<HourBroadcasts> =
+            let previous: Option<Arc<HourBroadcasts>> =
                 read_json(ctx, &layout::broadcasts(source, hour.previous())?).await?;
-            let computed = HourBroadcasts::compute(&rollup, previous.as_ref());
-            let old: Option<HourBroadcasts> = read_json(ctx, &key).await?;
-            if old.as_ref() == Some(&computed) {
+            let computed = HourBroadcasts::compute(&rollup, previous.as_deref());
+            let old: Option<Arc<HourBroadcasts>> = read_json(ctx, &key).await?;
+            if old.as_deref() == Some(&computed) {
                 return Ok(false);
             }
-            write_json(ctx, &key, &computed).await?;
+            let computed = write_json(ctx, &key, computed).await?;
             let mut ops = Vec::new();
             let new_keys: HashSet<(&ChannelId, DateTime<Utc>)> =
                 computed.iter().map(|b| (&b.channel, b.start)).collect();

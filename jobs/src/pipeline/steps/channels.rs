@@ -4,10 +4,12 @@
 //! Changes are found against the previous slot's `channels` output, so a series' output depends only on its own data
 //! and its previous slot's: re-runs give the same bytes. A late series also compares the next slot with itself (the
 //! next slot found no previous one when it ran). Both, and the saving of the output, run under a per-slot lock, so of
-//! two neighbours running at once the second always sees the first. Profiles only move forward: a late series does not overwrite a profile written
-//! from a later slot.
+//! two neighbours running at once the second always sees the first. Profiles only move forward: a late series does
+//! not overwrite a profile written from a later slot. A re-run reads back only the profiles that its slot's earlier
+//! output does not hold as they are now (the earlier run wrote those, or found them written from a later slot).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -202,12 +204,17 @@ impl Step for Channels {
             .locks
             .with(&lock_name(source, slot), async {
                 let previous_key = layout::clean_output(&SeriesId::new(source.clone(), slot.previous()), "channels")?;
-                let previous: Option<ChannelsOutput> = read_json(ctx, &previous_key).await?;
+                let previous: Option<Arc<ChannelsOutput>> = read_json(ctx, &previous_key).await?;
                 let found = previous
                     .as_ref()
                     .map(|p| changes(&p.profiles, &current, slot))
                     .unwrap_or_default();
-                let written = write_profiles(ctx, source, slot, &current, previous.as_ref()).await?;
+                // This slot's output of an earlier run: the profiles in it were written then (or found written from
+                // a later slot), and need not be read back.
+                let earlier: Option<Arc<ChannelsOutput>> =
+                    read_json(ctx, &layout::clean_output(&cx.series.id, self.name())?).await?;
+                let written =
+                    write_profiles(ctx, source, slot, &current, previous.as_deref(), earlier.as_deref()).await?;
                 ctx.storage.meta.batch_write(change_ops(source, &[], &found)?).await?;
                 let counts = Counts::from([
                     ("channels".to_owned(), current.len() as u64),
@@ -240,23 +247,28 @@ fn lock_name(source: &SourceId, slot: Slot) -> String {
     format!("channels:{source}:{slot}")
 }
 
-/// Writes the profiles that are new or changed since `previous`, unless a later slot wrote them already; returns
-/// how many.
+/// Writes the profiles that are new or changed since `previous` (the previous slot's output), unless a later slot
+/// wrote them already or an `earlier` run of this slot wrote them as they are; returns how many.
 async fn write_profiles(
     ctx: &PipelineContext,
     source: &SourceId,
     slot: Slot,
     current: &[ChannelProfile],
     previous: Option<&ChannelsOutput>,
+    earlier: Option<&ChannelsOutput>,
 ) -> Result<u64, PipelineError> {
-    let before: BTreeMap<&ChannelId, &ChannelProfile> = previous
-        .iter()
-        .flat_map(|p| p.profiles.iter())
-        .map(|p| (&p.channel, p))
-        .collect();
+    fn by_channel(output: Option<&ChannelsOutput>) -> BTreeMap<&ChannelId, &ChannelProfile> {
+        output
+            .iter()
+            .flat_map(|o| o.profiles.iter())
+            .map(|p| (&p.channel, p))
+            .collect()
+    }
+    let (before, done) = (by_channel(previous), by_channel(earlier));
     let candidates: Vec<&ChannelProfile> = current
         .iter()
         .filter(|p| before.get(&p.channel).is_none_or(|was| was.differs(p)))
+        .filter(|p| done.get(&p.channel).is_none_or(|was| was != p))
         .collect();
     let keys: Vec<_> = candidates.iter().map(|p| keys::channel(source, &p.channel)).collect();
     let stored_items = ctx.storage.meta.get_many(&keys).await?;
@@ -330,11 +342,11 @@ async fn recompare_next(
         .batch_write(change_ops(source, &stored.changes, &found)?)
         .await?;
     let updated = ChannelsOutput {
-        profiles: stored.profiles,
+        profiles: stored.profiles.clone(),
         changes: found,
         compared: true,
     };
-    write_json(ctx, &key, &updated).await?;
+    write_json(ctx, &key, updated).await?;
     Ok(())
 }
 

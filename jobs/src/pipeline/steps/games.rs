@@ -118,7 +118,7 @@ impl Step for Games {
             ("games".to_owned(), out.len() as u64),
             ("new_games".to_owned(), unknown.len() as u64),
         ]);
-        cx.outputs.save(cx.pipeline, self.name(), out).await?;
+        cx.outputs.save_for_run(cx.pipeline, self.name(), out).await?;
         Ok(counts)
     }
 }

@@ -64,7 +64,7 @@ impl Step for Languages {
         let prepared = cx.outputs.load::<Prepared>(cx.pipeline, "prepare").await?;
         let out = languages(&slot_facts(&prepared.streams));
         let counts = Counts::from([("languages".to_owned(), out.len() as u64)]);
-        cx.outputs.save(cx.pipeline, self.name(), out).await?;
+        cx.outputs.save_for_run(cx.pipeline, self.name(), out).await?;
         Ok(counts)
     }
 }

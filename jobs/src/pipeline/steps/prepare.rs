@@ -103,7 +103,7 @@ impl Step for Prepare {
             ("not_live".to_owned(), prepared.not_live),
             ("duplicates".to_owned(), prepared.duplicates),
         ]);
-        cx.outputs.save(cx.pipeline, self.name(), prepared).await?;
+        cx.outputs.save_for_run(cx.pipeline, self.name(), prepared).await?;
         Ok(counts)
     }
 }
