@@ -22,7 +22,7 @@ use crate::ingest::IngestError;
 use crate::ingest::pull::decompress;
 
 /// How much the document cache may hold, counted in bytes of JSON.
-pub const DOCUMENT_CACHE_BYTES: u64 = 32 << 20;
+pub const DOCUMENT_CACHE_BYTES: u64 = 24 << 20;
 
 /// The zstd level of documents: the fastest, as they are rewritten with every series and can be recomputed from the
 /// raw data (raw pages, written once and kept, use a higher one).
