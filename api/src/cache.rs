@@ -8,7 +8,8 @@
 //! so every replica hears every worker: a new series changes the key, and a response computed before it is never
 //! served after it. A mutation moves the version of the replica that ran it ([`ResponseCache::invalidate`]); entries
 //! also expire after a TTL (30 s by default), which bounds what other replicas serve after another replica's
-//! mutation. Only successful responses of queries are cached; mutations and subscriptions never.
+//! mutation. Only successful responses of queries are cached; mutations and subscriptions never. The same data
+//! version ([`DataVersion`]) keys the decoded profiles and ranking pages of [`crate::graphql::entities`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,6 +22,18 @@ use streamlens_jobs::notify::{Event, Notifier};
 
 /// Hits and misses, by layer.
 pub const CACHE_REQUESTS: &str = "streamlens_cache_requests_total";
+
+/// The data version of a [`ResponseCache`]: it moves with every `SeriesReady` and `RankingsUpdated` this process
+/// hears and with every mutation it runs.
+#[derive(Debug, Clone, Default)]
+pub struct DataVersion(Arc<AtomicI64>);
+
+impl DataVersion {
+    /// Now.
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// The cache.
 #[derive(Clone)]
@@ -107,6 +120,11 @@ impl ResponseCache {
     /// The data version responses are cached under now.
     pub fn version(&self) -> i64 {
         self.version.load(Ordering::Relaxed)
+    }
+
+    /// The data version, to key other caches of what the pipeline writes (it moves with this cache's).
+    pub fn data_version(&self) -> DataVersion {
+        DataVersion(Arc::clone(&self.version))
     }
 
     /// The key of a request.

@@ -44,6 +44,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Responses of read-only requests.
     pub cache: ResponseCache,
+    /// Parsed GraphQL documents.
+    pub documents: http::graphql::Documents,
     /// CORS, rate limits, timeouts, the explorer.
     pub http: Arc<http::layers::HttpSettings>,
     /// Who is calling.
@@ -67,13 +69,16 @@ impl App {
         notifier: Notifier,
         auth: auth::Auth,
     ) -> Self {
-        let cache = ResponseCache::in_process(&notifier, std::time::Duration::from_secs(30));
+        let ttl = std::time::Duration::from_secs(30);
+        let cache = ResponseCache::in_process(&notifier, ttl);
+        let entities = graphql::entities::EntityCache::new(cache.data_version(), ttl);
         let gateway = Gateway {
             storage: storage.clone(),
             queue: queue.clone(),
             sources: Arc::new(sources),
             notifier,
-            loaders: Arc::new(graphql::Loaders::new(Arc::clone(&storage.meta))),
+            loaders: Arc::new(graphql::Loaders::new(Arc::clone(&storage.meta), entities.clone())),
+            entities,
             auth: auth.clone(),
         };
         Self {
@@ -82,6 +87,7 @@ impl App {
             schema: graphql::build(gateway, Limits::default()),
             metrics: streamlens_jobs::observability::install(),
             cache,
+            documents: http::graphql::Documents::default(),
             http: http::layers::HttpSettings::new(GatewayConfig::default()),
             auth,
         }

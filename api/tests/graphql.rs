@@ -406,6 +406,7 @@ async fn a_ranking_of_100_rows_with_channels_and_games_reads_the_store_in_batche
            channel { login displayName game { id name } } } } } }",
     )
     .data(Principal::without_credentials(true));
+    let first_version = app.cache.version();
     let response = app.schema.execute(request).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let data = response.data.into_json().unwrap();
@@ -424,6 +425,45 @@ async fn a_ranking_of_100_rows_with_channels_and_games_reads_the_store_in_batche
     assert_eq!(batches.len(), 2, "{calls:?}");
     assert_eq!(batches[0], 100, "{calls:?}");
     assert_eq!(calls.len(), 3, "{calls:?}");
+
+    // Asked again under the same data version (the response cache is not in this path): the page and the profiles
+    // come decoded from memory. (A series may become ready meanwhile and move the version: then ask again.)
+    let ask = || {
+        app.schema.execute(
+            async_graphql::Request::new(
+                "{ rankings(entity: CHANNEL, period: HOUR, first: 100) { edges { node { rank \
+                   channel { login displayName game { id name } } } } } }",
+            )
+            .data(Principal::without_credentials(true)),
+        )
+    };
+    let mut warm = first_version;
+    for attempt in 0.. {
+        assert!(attempt < 5, "the data version kept moving");
+        let version = app.cache.version();
+        let before = counting.calls.lock().unwrap().len();
+        let response = ask().await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        if app.cache.version() != version {
+            continue;
+        }
+        if version == warm {
+            assert_eq!(counting.calls.lock().unwrap().len(), before, "no store read");
+            break;
+        }
+        warm = version;
+    }
+
+    // A new data version (here a mutation's; a new series' likewise) reads the store again, in the same batches.
+    app.cache.invalidate();
+    let before = counting.calls.lock().unwrap().len();
+    assert!(ask().await.errors.is_empty());
+    let calls = counting.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls[before..before + 3],
+        calls[..3],
+        "the page, the channels and the games read again: {calls:?}"
+    );
 }
 
 async fn a_cached_answer_is_not_served_after_a_new_series_is_ready(backend: Backend) {

@@ -1,7 +1,8 @@
 //! Batched lookups: every channel and game a response names is read in one `get_many` per batch (async-graphql's
 //! `DataLoader`), so a 100-row ranking with nested channels and games costs two store reads, not 200.
 //!
-//! The loaders keep no cache between requests: what they return is as fresh as the store.
+//! Between requests, what they read is kept decoded under the data version ([`super::entities`]): as fresh as the
+//! latest series this process heard of.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use streamlens_domain::ids::{ChannelId, GameId, SourceId};
 use streamlens_domain::storage::meta::{MetaStore, keys};
 use streamlens_jobs::pipeline::steps::channels::ChannelProfile;
 
+use super::entities::EntityCache;
 use super::error::internal;
 
 /// A game's name and box art, as the `games` step stored them.
@@ -26,10 +28,10 @@ pub struct GameProfile {
 }
 
 /// Reads channel profiles by (source, id).
-pub struct ChannelLoader(pub Arc<dyn MetaStore>);
+pub struct ChannelLoader(pub Arc<dyn MetaStore>, pub EntityCache);
 
 /// Reads game profiles by (source, id).
-pub struct GameLoader(pub Arc<dyn MetaStore>);
+pub struct GameLoader(pub Arc<dyn MetaStore>, pub EntityCache);
 
 impl std::fmt::Debug for ChannelLoader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,11 +57,15 @@ impl Loader<(SourceId, ChannelId)> for ChannelLoader {
         ids: &[(SourceId, ChannelId)],
     ) -> Result<HashMap<(SourceId, ChannelId), ChannelProfile>, LoadError> {
         let keys: Vec<_> = ids.iter().map(|(s, c)| keys::channel(s, c)).collect();
-        let items = self.0.get_many(&keys).await.map_err(|e| Arc::from(e.to_string()))?;
+        let found = self
+            .1
+            .get_many::<ChannelProfile>(&*self.0, &keys)
+            .await
+            .map_err(|e| Arc::from(e.to_string()))?;
         Ok(ids
             .iter()
-            .zip(items)
-            .filter_map(|(id, item)| Some((id.clone(), item?.decode().ok()?)))
+            .zip(found)
+            .filter_map(|(id, profile)| Some((id.clone(), Arc::unwrap_or_clone(profile?))))
             .collect())
     }
 }
@@ -70,11 +76,15 @@ impl Loader<(SourceId, GameId)> for GameLoader {
 
     async fn load(&self, ids: &[(SourceId, GameId)]) -> Result<HashMap<(SourceId, GameId), GameProfile>, LoadError> {
         let keys: Vec<_> = ids.iter().map(|(s, g)| keys::game(s, g)).collect();
-        let items = self.0.get_many(&keys).await.map_err(|e| Arc::from(e.to_string()))?;
+        let found = self
+            .1
+            .get_many::<GameProfile>(&*self.0, &keys)
+            .await
+            .map_err(|e| Arc::from(e.to_string()))?;
         Ok(ids
             .iter()
-            .zip(items)
-            .filter_map(|(id, item)| Some((id.clone(), item?.decode().ok()?)))
+            .zip(found)
+            .filter_map(|(id, profile)| Some((id.clone(), Arc::unwrap_or_clone(profile?))))
             .collect())
     }
 }
@@ -94,11 +104,12 @@ impl std::fmt::Debug for Loaders {
 }
 
 impl Loaders {
-    /// Loaders over `meta`, batching up to 100 keys.
-    pub fn new(meta: Arc<dyn MetaStore>) -> Self {
+    /// Loaders over `meta` through `entities`, batching up to 100 keys.
+    pub fn new(meta: Arc<dyn MetaStore>, entities: EntityCache) -> Self {
         Self {
-            channels: DataLoader::new(ChannelLoader(Arc::clone(&meta)), tokio::spawn).max_batch_size(100),
-            games: DataLoader::new(GameLoader(meta), tokio::spawn).max_batch_size(100),
+            channels: DataLoader::new(ChannelLoader(Arc::clone(&meta), entities.clone()), tokio::spawn)
+                .max_batch_size(100),
+            games: DataLoader::new(GameLoader(meta, entities), tokio::spawn).max_batch_size(100),
         }
     }
 }

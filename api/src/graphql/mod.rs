@@ -5,12 +5,14 @@
 //! - [`mutation`]: `login`, the admin operations (pull now, re-run, backfill, requeue), users and groups.
 //! - [`users`]: `me`, users, groups and API keys in the schema (guards and tokens are in [`crate::auth`]).
 //! - [`subscription`]: `seriesReady` and `rankingsUpdated`, from the pub/sub port.
-//! - [`types`]: the object types. [`loaders`]: batched channel and game lookups. [`error`]: error codes.
+//! - [`types`]: the object types. [`loaders`]: batched channel and game lookups, through [`entities`] (profiles and
+//!   ranking pages decoded, kept per data version). [`error`]: error codes.
 //!   [`limits`]: depth, complexity, alias and operation limits. [`nulls`]: a failed nullable field answers null.
 //!
 //! Conventions: lists are Relay connections (`first` required, at most 100; `after` an opaque cursor); times are the
 //! `DateTime` scalar (RFC 3339, UTC); every error has `extensions.code`.
 
+pub mod entities;
 pub mod error;
 pub mod limits;
 pub mod loaders;
@@ -55,6 +57,8 @@ pub struct Gateway {
     pub notifier: Notifier,
     /// Batched channel and game reads.
     pub loaders: Arc<Loaders>,
+    /// Profiles and ranking pages, decoded, per data version.
+    pub entities: entities::EntityCache,
     /// Users, tokens, API keys.
     pub auth: crate::auth::Auth,
 }

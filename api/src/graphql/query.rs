@@ -143,7 +143,7 @@ pub struct Pull {
     pub id: ID,
     /// `schedule`, `manual` or `backfill`.
     pub trigger: String,
-    /// `running`, `complete`, `partial` or `failed`.
+    /// `running`, `succeeded` or `failed` (a page could not be read and stored, or the source failed).
     pub status: String,
     /// Started.
     pub started_at: DateTime<Utc>,
@@ -543,6 +543,15 @@ impl Game {
     }
 }
 
+/// A stored page of a ranking (the `rankings` step writes them): up to 100 rows, and the ranking's length.
+#[derive(Debug, serde::Deserialize)]
+struct StoredRankingPage {
+    #[serde(default)]
+    total: u64,
+    #[serde(default)]
+    rows: Vec<RankRow>,
+}
+
 /// One page of a stored ranking.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn ranking_page(
@@ -569,23 +578,23 @@ pub(crate) async fn ranking_page(
     let mut rank = start;
     // A page holds 100 rows: at most two pages per request.
     while rows.len() < limit {
-        let Some(item) = gw
-            .storage
-            .meta
-            .get(&keys::ranking_page(&partition, rank))
+        let Some(page) = gw
+            .entities
+            .get::<StoredRankingPage>(&*gw.storage.meta, &keys::ranking_page(&partition, rank))
             .await
             .map_err(meta_error)?
         else {
             break;
         };
-        total = item.attrs.get("total").and_then(|v| v.as_u64()).unwrap_or(0);
-        let page: Vec<RankRow> = item
-            .attrs
-            .get("rows")
-            .and_then(|v| serde::Deserialize::deserialize(v).ok())
-            .unwrap_or_default();
+        total = page.total;
         let before = rows.len();
-        rows.extend(page.into_iter().filter(|r| r.rank >= rank).take(limit - before));
+        rows.extend(
+            page.rows
+                .iter()
+                .filter(|r| r.rank >= rank)
+                .take(limit - before)
+                .cloned(),
+        );
         match rows.last() {
             Some(last) if rows.len() > before => rank = last.rank + 1,
             _ => break,

@@ -2,7 +2,7 @@
 //! (`graphql-transport-ws` and `graphql-ws`, chosen by the `Sec-WebSocket-Protocol` header).
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::parser::types::{OperationType, Selection};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use async_graphql::{BatchRequest, BatchResponse, Response, ServerError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
@@ -86,14 +86,54 @@ enum Kind {
     Writes,
 }
 
-fn kind(request: &async_graphql::Request) -> Kind {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// Parsed documents by query text. A client asks the same few queries with new variables, and copying a parsed
+/// document costs a fraction of parsing it again.
+#[derive(Clone)]
+pub struct Documents(moka::sync::Cache<String, ExecutableDocument>);
+
+impl std::fmt::Debug for Documents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Documents").field(&self.0.entry_count()).finish()
+    }
+}
+
+impl Default for Documents {
+    /// About 8 MiB of documents (a parsed document takes several times its text).
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(8 << 20)
+                .weigher(|query: &String, _: &ExecutableDocument| {
+                    u32::try_from(query.len().saturating_mul(8)).unwrap_or(u32::MAX)
+                })
+                .build(),
+        )
+    }
+}
+
+impl Documents {
+    /// Sets the parsed document of `request` (from here, or parsed now and kept when it parses).
+    fn parse(&self, request: &mut async_graphql::Request) {
+        if let Some(document) = self.0.get(&request.query) {
+            request.set_parsed_query(document);
+        } else if let Ok(document) = request.parsed_query() {
+            let document = document.clone();
+            self.0.insert(request.query.clone(), document);
+        }
+    }
+}
+
+/// The request's document is parsed here, once: execution uses the same.
+fn kind(documents: &Documents, request: &mut async_graphql::Request) -> Kind {
+    documents.parse(request);
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return Kind::Personal;
     };
     let selected = document
         .operations
         .iter()
-        .filter(|(name, _)| match (&request.operation_name, name) {
+        .filter(|(name, _)| match (&operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
@@ -118,7 +158,7 @@ fn kind(request: &async_graphql::Request) -> Kind {
 
 /// One request: from the response cache when it only reads and was answered before with the same data to a caller
 /// who may see the same (`scope`).
-async fn single(app: &App, request: async_graphql::Request, scope: &str) -> HttpResponse {
+async fn single(app: &App, mut request: async_graphql::Request, scope: &str) -> HttpResponse {
     let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
     let key = app
@@ -128,7 +168,7 @@ async fn single(app: &App, request: async_graphql::Request, scope: &str) -> Http
     if let Some(body) = app.cache.get(&key).await {
         return (json, body).into_response();
     }
-    match kind(&request) {
+    match kind(&app.documents, &mut request) {
         Kind::Shared => {}
         Kind::Personal => return GraphQLResponse::from(app.schema.execute(request).await).into_response(),
         Kind::Writes => {

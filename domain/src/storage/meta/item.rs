@@ -116,7 +116,7 @@ impl Item {
 
     /// Reads the attributes back into a record.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, MetaError> {
-        T::deserialize(Value::Object(self.attrs.clone()))
+        T::deserialize(&self.attrs)
             .map_err(|e| MetaError::InvalidItem(format!("item {}/{} does not decode: {e}", self.key.pk, self.key.sk)))
     }
 }

@@ -385,7 +385,13 @@ impl MetaStore for SqliteMetaStore {
         keys.iter().try_for_each(check_key)?;
         let read = || {
             self.read("get many", |conn| {
-                keys.iter().map(|key| select_one(conn, key)).collect()
+                // One read transaction: every key from the same snapshot, and the WAL read lock (a file lock and a
+                // mutex shared by the process's connections) taken once rather than once a key.
+                let snapshot = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
+                    .map_err(backend("get many"))?;
+                let items = keys.iter().map(|key| select_one(&snapshot, key)).collect();
+                snapshot.finish().map_err(backend("get many"))?;
+                items
             })
         };
         if keys.len() > GET_MANY_CHUNK {
