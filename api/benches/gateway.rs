@@ -6,9 +6,9 @@
 //!
 //! - The dashboard query (the day's top 20 channels with their games) for 10 s from 32 concurrent keep-alive
 //!   connections: answered from the response cache (the same query every time); uncached (each request names a
-//!   different instant of the same day in `at`, so every one is a cache miss with the same answer); and, in the same
-//!   run, a plain axum handler (this binary again, as a third process) answering the same bytes. Requests a second
-//!   and latency percentiles of each.
+//!   different instant of the same day in `at`, so every one misses the response cache and is executed, reading its
+//!   ranking page, channels and games through the entity cache); and, in the same run, a plain axum handler (this
+//!   binary again, as a third process) answering the same bytes. Requests a second and latency percentiles of each.
 //! - 1,000 websocket subscribers (`graphql-transport-ws`) of `seriesReady`: how many receive each of the next two
 //!   series, and the server's resident memory (`VmRSS`, `VmHWM`) under that load.
 
