@@ -1,4 +1,5 @@
-//! The HTTP layers of the gateway: the rate limit per caller, CORS from configuration, the explorer switch.
+//! The HTTP layers of the gateway: the rate limit per caller, CORS from configuration, the explorer switch, and
+//! GraphQL over HTTP (media types, parameters, status codes).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -107,4 +108,148 @@ async fn with_the_explorer_off_there_is_no_graphiql_and_no_introspection() {
     let page = client.get(&on).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.unwrap().contains("graphiql"));
+}
+
+/// Posts `body` with these headers; the status, the `Content-Type` and the JSON body.
+async fn exchange(request: reqwest::RequestBuilder) -> (u16, String, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_over_http_negotiates_the_media_type_and_the_status_of_request_errors() {
+    let (base, _stop, _dir) = gateway(GatewayConfig::default()).await;
+    let client = reqwest::Client::new();
+    let url = format!("{base}/graphql");
+    let post = |accept: &str, body: &str| {
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(body.to_owned())
+    };
+    const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+    // A query: 200 with data, in the type asked for (twice: the second answer comes from the response cache).
+    for _ in 0..2 {
+        for (accept, expected) in [
+            (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+            ("application/json", "application/json"),
+            ("*/*", "application/json"),
+        ] {
+            let (status, content_type, body) = exchange(post(accept, r#"{"query":"{ sources { id } }"}"#)).await;
+            assert_eq!(status, 200, "{body}");
+            assert!(content_type.starts_with(expected), "{accept}: {content_type}");
+            assert_eq!(body["data"]["sources"][0]["id"], "simulator", "{body}");
+        }
+    }
+    let (status, _, body) = exchange(post("text/html", r#"{"query":"{ sources { id } }"}"#)).await;
+    assert_eq!(
+        (status, body["errors"][0]["extensions"]["code"].as_str()),
+        (406, Some("NOT_ACCEPTABLE"))
+    );
+
+    // Request errors: no `data`; 400 under application/graphql-response+json, 200 under application/json.
+    for (query, code) in [
+        (r#"{"query":"{"}"#, "GRAPHQL_PARSE_FAILED"),
+        (r#"{"query":"{ nope }"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            r#"{"query":"query($n: Int!) { sources { id } }","variables":{"n":"x"}}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ] {
+        for (accept, expected_status) in [(GRAPHQL_RESPONSE, 400), ("application/json", 200)] {
+            let (status, _, body) = exchange(post(accept, query)).await;
+            assert_eq!(status, expected_status, "{accept} {query}: {body}");
+            assert!(body.get("data").is_none(), "{query}: {body}");
+            assert!(!body["errors"].as_array().unwrap().is_empty(), "{body}");
+            if code != "GRAPHQL_VALIDATION_FAILED" || !query.contains("$n") {
+                assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body}");
+            }
+        }
+    }
+
+    // Not GraphQL-over-HTTP requests: 400 with BAD_REQUEST and what is wrong, whatever the media type.
+    for (body, says) in [
+        (r#"{ "not a JSON"#, "not JSON"),
+        (r#"{"notquery":"{ sources { id } }"}"#, "no `query`"),
+        (r#"{"query":0}"#, "`query` must be a string"),
+        (r#"{"query":"{ sources { id } }","variables":"string"}"#, "`variables`"),
+        (
+            r#"{"query":"{ sources { id } }","extensions":["array"]}"#,
+            "`extensions`",
+        ),
+    ] {
+        for accept in [GRAPHQL_RESPONSE, "application/json"] {
+            let (status, _, answer) = exchange(post(accept, body)).await;
+            assert_eq!(status, 400, "{body}: {answer}");
+            assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{answer}");
+            assert!(
+                answer["errors"][0]["message"].as_str().unwrap().contains(says),
+                "{answer}"
+            );
+        }
+    }
+    let batch = format!("[{}]", [r#"{"query":"{ sources { id } }"}"#; 11].join(","));
+    let (status, _, answer) = exchange(post("application/json", &batch)).await;
+    assert_eq!(
+        (status, answer["errors"][0]["extensions"]["code"].as_str()),
+        (400, Some("BATCH_TOO_LARGE"))
+    );
+    let (status, _, answer) = exchange(post(
+        "application/json",
+        r#"[{"query":"{ sources { id } }"},{"query":"{"}]"#,
+    ))
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer[0]["data"]["sources"][0]["id"], "simulator", "{answer}");
+    assert!(answer[1].get("data").is_none(), "{answer}");
+
+    // A body that is not declared JSON: 415.
+    let (status, _, answer) = exchange(client.post(&url).body(r#"{"query":"{ sources { id } }"}"#)).await;
+    assert_eq!(
+        (status, answer["errors"][0]["extensions"]["code"].as_str()),
+        (415, Some("UNSUPPORTED_MEDIA_TYPE"))
+    );
+    let (status, _, _) = exchange(
+        client
+            .post(&url)
+            .header("content-type", "text/plain")
+            .body(r#"{"query":"{ sources { id } }"}"#),
+    )
+    .await;
+    assert_eq!(status, 415);
+
+    // GET: queries, with variables as JSON text; a mutation is 405.
+    let get = |params: &[(&str, &str)]| client.get(&url).query(params).header("accept", GRAPHQL_RESPONSE);
+    let (status, _, body) = exchange(get(&[
+        (
+            "query",
+            "query($first: Int!) { channels(first: $first) { pageInfo { hasNextPage } } }",
+        ),
+        ("variables", r#"{"first": 1}"#),
+    ]))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["channels"]["pageInfo"]["hasNextPage"].is_boolean(),
+        "{body}"
+    );
+    let response = get(&[("query", "mutation { pullNow { pullId } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let (status, _, body) = exchange(get(&[("query", "{ sources { id } }"), ("variables", "[1]")])).await;
+    assert_eq!(
+        (status, body["errors"][0]["extensions"]["code"].as_str()),
+        (400, Some("BAD_REQUEST"))
+    );
 }

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { auditGraphQLOverHttp } from './http-audit.mjs';
 import { ADMIN_PASSWORD, WEB, launchChromium, log, startStreamlens } from './server.mjs';
 
 const SHOTS = join(WEB, '..', 'docs', 'screenshots');
@@ -103,6 +104,10 @@ async function main() {
     startStreamlens({ logFile: join(SCRATCH, 'streamlens.log') }),
   );
   stopServer = server.stop;
+  await step('GraphQL over HTTP: every audit of graphql-http passes against /graphql', async () => {
+    const n = await auditGraphQLOverHttp(server.api);
+    log(`${n} audits passed`);
+  });
   let chromium = null;
   const pageErrors = [];
   const watch = (page) => {

@@ -11,6 +11,7 @@
 //! | `FORBIDDEN` | valid credentials without the permission needed |
 //! | `RATE_LIMITED` | too many requests |
 //! | `INTERNAL_SERVER_ERROR` | anything else: logged with its cause, shown without it |
+//! | `BAD_REQUEST`, `BATCH_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `NOT_ACCEPTABLE`, `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE` | not a GraphQL-over-HTTP request ([`crate::http::protocol`]) |
 
 use async_graphql::{Error, ErrorExtensions, ServerError};
 

@@ -1,78 +1,118 @@
-//! `/graphql`: queries and mutations over HTTP (GET and POST, single or batched), subscriptions over websockets
-//! (`graphql-transport-ws` and `graphql-ws`, chosen by the `Sec-WebSocket-Protocol` header).
+//! `/graphql`: queries and mutations over HTTP (GET and POST, single or batched; media types, parameters and status
+//! codes as [`super::protocol`] says), subscriptions over websockets (`graphql-transport-ws` and `graphql-ws`, chosen
+//! by the `Sec-WebSocket-Protocol` header).
 
+use async_graphql::BatchRequest;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::{BatchRequest, BatchResponse, Response, ServerError};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
+use bytes::Bytes;
 
+use super::protocol::{self, MediaType, Operation, Operations};
 use crate::App;
 use crate::auth::{AuthError, Principal};
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
 
-fn error_response(code: &'static str, message: String) -> Response {
-    let mut error = ServerError::new(message, None);
-    error.extensions.get_or_insert_with(Default::default).set("code", code);
-    Response::from_errors(vec![error])
-}
-
 /// The caller of a request with these headers, or the answer refusing it: 401 with `UNAUTHENTICATED` for a bad
 /// credential, 500 when the user store cannot be read.
 pub async fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, HttpResponse> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let media = MediaType::negotiate(headers).unwrap_or(MediaType::Json);
     match app.auth.authenticate(authorization).await {
         Ok(principal) => Ok(principal),
         Err(AuthError::Unauthenticated(e)) => {
-            let response = error_response("UNAUTHENTICATED", e.0);
-            Err((
-                StatusCode::UNAUTHORIZED,
-                [(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
-                )],
-                GraphQLResponse::from(response),
-            )
-                .into_response())
+            let mut refusal = protocol::refusal(StatusCode::UNAUTHORIZED, media, "UNAUTHENTICATED", e.0);
+            refusal.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            Err(refusal)
         }
         Err(error) => {
             tracing::error!(%error, "authentication failed");
-            let response = error_response("INTERNAL_SERVER_ERROR", "authentication is unavailable".to_owned());
-            Err((StatusCode::INTERNAL_SERVER_ERROR, GraphQLResponse::from(response)).into_response())
+            Err(protocol::refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                "INTERNAL_SERVER_ERROR",
+                "authentication is unavailable",
+            ))
         }
     }
 }
 
-/// `POST /graphql`, and `GET /graphql` without a websocket upgrade.
-pub async fn http(State(app): State<App>, headers: HeaderMap, request: GraphQLBatchRequest) -> HttpResponse {
+/// `POST /graphql`: one operation or a batch, as JSON.
+pub async fn http(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> HttpResponse {
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return protocol::not_acceptable();
+    };
+    if let Some(refusal) = protocol::unsupported_content_type(&headers, media) {
+        return refusal;
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return too_large(super::MAX_BODY_BYTES);
+        }
+        Err(rejection) => return protocol::bad_request(media, format!("the body could not be read: {rejection}")),
+    };
+    let operations = match protocol::from_body(&body, MAX_BATCH) {
+        Ok(operations) => operations,
+        Err(malformed) => return malformed.answer(media),
+    };
     let principal = match caller(&app, &headers).await {
         Ok(principal) => principal,
         Err(refusal) => return refusal,
     };
-    let mut batch = request.into_inner();
-    if !app.http.config.explorer {
-        batch = batch.disable_introspection();
-    }
-    let size = match &batch {
-        BatchRequest::Single(_) => 1,
-        BatchRequest::Batch(requests) => requests.len(),
+    run(&app, media, principal, operations, &Method::POST).await
+}
+
+/// Runs what a request carries: one operation through the response cache, a batch without it.
+async fn run(
+    app: &App,
+    media: MediaType,
+    principal: Principal,
+    operations: Operations,
+    method: &Method,
+) -> HttpResponse {
+    let explorer = app.http.config.explorer;
+    let prepare = |operation: Operation| {
+        let request = operation.into_request();
+        if explorer {
+            request
+        } else {
+            request.disable_introspection()
+        }
     };
-    if size > MAX_BATCH {
-        let response = error_response(
-            "BATCH_TOO_LARGE",
-            format!("{size} operations in one batch; at most {MAX_BATCH} are allowed"),
-        );
-        return GraphQLResponse::from(BatchResponse::Single(response)).into_response();
+    let operations = match operations {
+        Operations::Single(operation) => return single(app, media, operation, prepare, principal, method).await,
+        Operations::Batch(operations) => operations,
+    };
+    let mut writes = false;
+    let requests = operations
+        .into_iter()
+        .map(|operation| {
+            let mut request = prepare(operation);
+            writes |= kind(&app.documents, &mut request) == Kind::Writes;
+            request
+        })
+        .collect();
+    let response = app
+        .schema
+        .execute_batch(BatchRequest::Batch(requests).data(principal))
+        .await;
+    if writes {
+        app.cache.invalidate();
     }
-    let scope = principal.scope();
-    match batch.data(principal) {
-        BatchRequest::Single(request) => single(&app, request, &scope).await,
-        batch => GraphQLResponse::from(app.schema.execute_batch(batch).await).into_response(),
-    }
+    protocol::answer_batch(media, response)
 }
 
 /// What a request does, for the response cache.
@@ -157,39 +197,60 @@ fn kind(documents: &Documents, request: &mut async_graphql::Request) -> Kind {
 }
 
 /// One request: from the response cache when it only reads and was answered before with the same data to a caller
-/// who may see the same (`scope`).
-async fn single(app: &App, mut request: async_graphql::Request, scope: &str) -> HttpResponse {
-    let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-    let key = app
-        .cache
-        .key(&request.query, request.operation_name.as_deref(), &variables, scope);
+/// who may see the same (the same [`Principal::scope`]). Over `GET`, only queries.
+async fn single(
+    app: &App,
+    media: MediaType,
+    operation: Operation,
+    prepare: impl FnOnce(Operation) -> async_graphql::Request,
+    principal: Principal,
+    method: &Method,
+) -> HttpResponse {
+    let key = app.cache.key(
+        &operation.query,
+        operation.operation_name.as_deref(),
+        &operation.variables_text(),
+        &principal.scope(),
+    );
     // Only cacheable requests are ever stored, so a hit needs no parsing to know it is one.
     if let Some(body) = app.cache.get(&key).await {
-        return (json, body).into_response();
+        return ([(header::CONTENT_TYPE, media.content_type())], body).into_response();
     }
+    let mut request = prepare(operation).data(principal);
     match kind(&app.documents, &mut request) {
         Kind::Shared => {}
-        Kind::Personal => return GraphQLResponse::from(app.schema.execute(request).await).into_response(),
+        Kind::Personal => return protocol::answer(media, app.schema.execute(request).await),
+        Kind::Writes if method == Method::GET => {
+            let mut refusal = protocol::refusal(
+                StatusCode::METHOD_NOT_ALLOWED,
+                media,
+                "METHOD_NOT_ALLOWED",
+                "mutations and subscriptions are not run over GET: POST the request (or subscribe over a websocket)",
+            );
+            refusal
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return refusal;
+        }
         Kind::Writes => {
             let response = app.schema.execute(request).await;
             // A mutation may change what queries answer (users, groups, runs): none answered before it is served
             // after it by this replica; the others' entries expire with their TTL.
             app.cache.invalidate();
-            return GraphQLResponse::from(response).into_response();
+            return protocol::answer(media, response);
         }
     }
     let response = app.schema.execute(request).await;
     if !response.is_ok() {
-        return GraphQLResponse::from(response).into_response();
+        return protocol::answer(media, response);
     }
     match serde_json::to_vec(&response) {
         Ok(body) => {
-            let body = bytes::Bytes::from(body);
+            let body = Bytes::from(body);
             app.cache.put(&key, body.clone()).await;
-            (json, body).into_response()
+            ([(header::CONTENT_TYPE, media.content_type())], body).into_response()
         }
-        Err(_) => GraphQLResponse::from(response).into_response(),
+        Err(_) => protocol::answer(media, response),
     }
 }
 
@@ -201,11 +262,18 @@ pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !wants_websocket {
-        let headers = request.headers().clone();
-        return match <GraphQLBatchRequest as axum::extract::FromRequest<()>>::from_request(request, &()).await {
-            Ok(batch) => http(State(app), headers, batch).await,
-            Err(rejection) => rejection.into_response(),
+        let Some(media) = MediaType::negotiate(request.headers()) else {
+            return protocol::not_acceptable();
         };
+        let operation = match protocol::from_query_string(request.uri().query().unwrap_or_default()) {
+            Ok(operation) => operation,
+            Err(message) => return protocol::bad_request(media, message),
+        };
+        let principal = match caller(&app, request.headers()).await {
+            Ok(principal) => principal,
+            Err(refusal) => return refusal,
+        };
+        return run(&app, media, principal, Operations::Single(operation), &Method::GET).await;
     }
     let (mut parts, _body) = request.into_parts();
     let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
@@ -275,9 +343,10 @@ async fn connection_init(
 
 /// A body over the size limit, as a GraphQL error.
 pub fn too_large(limit: usize) -> HttpResponse {
-    let response = error_response(
+    protocol::refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        MediaType::Json,
         "PAYLOAD_TOO_LARGE",
         format!("the request body is larger than {limit} bytes"),
-    );
-    (StatusCode::PAYLOAD_TOO_LARGE, GraphQLResponse::from(response)).into_response()
+    )
 }

@@ -141,7 +141,14 @@ pub async fn log(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1_000.0;
-    metrics::counter!(HTTP_REQUESTS, "status" => format!("{}xx", status / 100)).increment(1);
+    let class = match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
+    metrics::counter!(HTTP_REQUESTS, "status" => class).increment(1);
     if status >= 500 {
         tracing::warn!(target: "streamlens::http", %method, path, status, duration_ms, "request");
     } else {

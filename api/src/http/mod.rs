@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod health;
 pub mod layers;
 pub mod metrics;
+pub mod protocol;
 pub mod rest;
 pub mod webapp;
 

@@ -32,6 +32,8 @@ async fn run(app: &App, headers: &HeaderMap, request: Request, field: &str) -> R
         }
     };
     let response = app.schema.execute(request.data(principal)).await;
+    // As after a mutation over /graphql: no cached answer from before it is served after it.
+    app.cache.invalidate();
     if let Some(error) = response.errors.first() {
         let code = error
             .extensions
