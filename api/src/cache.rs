@@ -55,12 +55,12 @@ impl std::fmt::Debug for ResponseCache {
 }
 
 impl ResponseCache {
-    /// An in-process cache of at most 64 MiB of responses, kept `ttl`, versioned by the `SeriesReady` events of
+    /// An in-process cache of at most 32 MiB of responses (some ten thousand dashboard answers), kept `ttl`, versioned by the `SeriesReady` events of
     /// `notifier`.
     pub fn in_process(notifier: &Notifier, ttl: Duration) -> Self {
         let cache = Self {
             l1: moka::sync::Cache::builder()
-                .max_capacity(64 << 20)
+                .max_capacity(32 << 20)
                 .weigher(|k: &String, v: &Bytes| u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX))
                 .time_to_live(ttl)
                 .build(),

@@ -2,14 +2,11 @@
 //!
 //! - [`Require`]: a field guard (`#[graphql(guard = "Require::permission(Permission::RunsRead)")]`); a caller
 //!   without it gets `FORBIDDEN` on that field (null in `data`) and the rest of the response.
-//! - [`AuthExtension`]: a caller without credentials when anonymous reads are off may only `login` (and introspect,
+//! - [`refuse_anonymous`] (run by the schema's extension, [`crate::graphql::extension`]): a caller without credentials when anonymous reads are off may only `login` (and introspect,
 //!   when the explorer is on); anything else is refused with `UNAUTHENTICATED` before it runs.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection};
-use async_graphql::{Context, Guard, ServerError, ServerResult, Variables};
+use async_graphql::{Context, Guard, ServerError, ServerResult};
 
 use super::{Permission, Principal};
 use crate::graphql::error::{forbidden, unauthenticated, with_code};
@@ -59,17 +56,6 @@ impl Guard for Require {
 /// Fields a caller without credentials may select when anonymous reads are off.
 const OPEN_FIELDS: [&str; 4] = ["login", "__schema", "__type", "__typename"];
 
-/// Refuses every operation but `login` (and introspection) from a caller without credentials when anonymous reads
-/// are off.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AuthExtension;
-
-impl ExtensionFactory for AuthExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AuthExtension)
-    }
-}
-
 /// Whether every operation of `doc` selects only [`OPEN_FIELDS`] at its root.
 fn only_open_fields(doc: &ExecutableDocument) -> bool {
     doc.operations.iter().all(|(_, op)| {
@@ -81,26 +67,17 @@ fn only_open_fields(doc: &ExecutableDocument) -> bool {
     })
 }
 
-#[async_trait::async_trait]
-impl Extension for AuthExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let allowed = ctx.data_opt::<Principal>().is_some_and(Principal::may_read);
-        if allowed || only_open_fields(&doc) {
-            return Ok(doc);
-        }
-        Err(with_code(
-            ServerError::new(
-                "sign in first: send `Authorization: Bearer <token>` (the `login` mutation issues one)",
-                None,
-            ),
-            "UNAUTHENTICATED",
-        ))
+/// Refuses every operation but `login` (and introspection) from a caller without credentials when anonymous reads
+/// are off (`principal` is the request's caller; none counts as without credentials).
+pub fn refuse_anonymous(principal: Option<&Principal>, doc: &ExecutableDocument) -> ServerResult<()> {
+    if principal.is_some_and(Principal::may_read) || only_open_fields(doc) {
+        return Ok(());
     }
+    Err(with_code(
+        ServerError::new(
+            "sign in first: send `Authorization: Bearer <token>` (the `login` mutation issues one)",
+            None,
+        ),
+        "UNAUTHENTICATED",
+    ))
 }

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use streamlens_domain::config::AuthConfig;
 use streamlens_domain::storage::meta::{MetaError, MetaStore};
 
-pub use guard::{AuthExtension, Require};
+pub use guard::{Require, refuse_anonymous};
 pub use store::{ApiKeyCreated, GroupRecord, UserRecord, Users};
 pub use tokens::{Issued, Tokens};
 

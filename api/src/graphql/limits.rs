@@ -5,13 +5,9 @@
 //! operations per document are counted here, right after parsing, so a query of thousands of aliases is refused
 //! before validation (whose overlapping-fields rule is quadratic in the fields of a selection).
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, NextRequest, NextValidation};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult};
 
 use super::error::with_code;
 
@@ -42,13 +38,58 @@ impl Default for Limits {
     }
 }
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(*self))
+/// The limits' part of [`super::extension`]: codes for async-graphql's own errors, and the counts of a parsed
+/// document.
+pub(crate) struct LimitsExtension(pub(crate) Limits);
+
+impl LimitsExtension {
+    /// The code of a document that does not parse.
+    pub(crate) fn parse_failed(error: ServerError) -> ServerError {
+        // The parser refuses nesting beyond its recursion limit before the depth limit can.
+        let code = if error.message.contains("recursion limit") {
+            "QUERY_TOO_DEEP"
+        } else {
+            "GRAPHQL_PARSE_FAILED"
+        };
+        with_code(error, code)
+    }
+
+    /// Refuses a document of too many operations or aliases.
+    pub(crate) fn check_counts(&self, doc: &ExecutableDocument) -> ServerResult<()> {
+        let operations = doc.operations.iter().count();
+        if operations > self.0.operations {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "{operations} operations in one document; at most {} are allowed",
+                        self.0.operations
+                    ),
+                    None,
+                ),
+                "TOO_MANY_OPERATIONS",
+            ));
+        }
+        let mut seen = Vec::new();
+        let aliases: usize = doc
+            .operations
+            .iter()
+            .map(|(_, op)| count_aliases(&op.node.selection_set.node, doc, &mut seen))
+            .sum();
+        if aliases > self.0.aliases {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "{aliases} aliases in one document; at most {} are allowed",
+                        self.0.aliases
+                    ),
+                    None,
+                ),
+                "TOO_MANY_ALIASES",
+            ));
+        }
+        Ok(())
     }
 }
-
-struct LimitsExtension(Limits);
 
 fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, seen_fragments: &mut Vec<String>) -> usize {
     set.items
@@ -86,56 +127,6 @@ impl Extension for LimitsExtension {
             .map(|e| with_code(e, "INTERNAL_SERVER_ERROR"))
             .collect();
         response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await.map_err(|e| {
-            // The parser refuses nesting beyond its recursion limit before the depth limit can.
-            let code = if e.message.contains("recursion limit") {
-                "QUERY_TOO_DEEP"
-            } else {
-                "GRAPHQL_PARSE_FAILED"
-            };
-            with_code(e, code)
-        })?;
-        let operations = doc.operations.iter().count();
-        if operations > self.0.operations {
-            return Err(with_code(
-                ServerError::new(
-                    format!(
-                        "{operations} operations in one document; at most {} are allowed",
-                        self.0.operations
-                    ),
-                    None,
-                ),
-                "TOO_MANY_OPERATIONS",
-            ));
-        }
-        let mut seen = Vec::new();
-        let aliases: usize = doc
-            .operations
-            .iter()
-            .map(|(_, op)| count_aliases(&op.node.selection_set.node, &doc, &mut seen))
-            .sum();
-        if aliases > self.0.aliases {
-            return Err(with_code(
-                ServerError::new(
-                    format!(
-                        "{aliases} aliases in one document; at most {} are allowed",
-                        self.0.aliases
-                    ),
-                    None,
-                ),
-                "TOO_MANY_ALIASES",
-            ));
-        }
-        Ok(doc)
     }
 
     async fn validation(

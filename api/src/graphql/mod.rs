@@ -8,12 +8,14 @@
 //! - [`types`]: the object types. [`loaders`]: batched channel and game lookups, through [`entities`] (profiles and
 //!   ranking pages decoded, kept per data version). [`error`]: error codes.
 //!   [`limits`]: depth, complexity, alias and operation limits. [`nulls`]: a failed nullable field answers null.
+//!   [`extension`]: the one extension that runs both, and the sign-in check.
 //!
 //! Conventions: lists are Relay connections (`first` required, at most 100; `after` an opaque cursor); times are the
 //! `DateTime` scalar (RFC 3339, UTC); every error has `extensions.code`.
 
 pub mod entities;
 pub mod error;
+pub mod extension;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
@@ -110,9 +112,7 @@ pub fn build(gateway: Gateway, limits: Limits) -> StreamlensSchema {
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
-        .extension(limits)
-        .extension(crate::auth::AuthExtension)
-        .extension(nulls::NullOnFieldError)
+        .extension(extension::GatewayExtension(limits))
         .finish()
 }
 

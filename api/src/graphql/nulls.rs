@@ -5,22 +5,12 @@
 //! object with one permitted field and one refused one can vanish whole. This extension catches the error of every
 //! nullable field of a query or mutation, answers `null` in its place, and reports the error with the others, with
 //! its path and location unchanged. Errors of non-null fields keep async-graphql's handling. Subscriptions are left
-//! alone (their events carry their own errors).
+//! alone (their events carry their own errors). It runs inside the schema's one extension ([`super::extension`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
+use async_graphql::extensions::{Extension, ExtensionContext, NextExecute, NextResolve, ResolveInfo};
 use async_graphql::{Response, ServerError, ServerResult, Value};
-
-/// The factory: one [`FieldErrorsAsNull`] per request.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NullOnFieldError;
-
-impl ExtensionFactory for NullOnFieldError {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldErrorsAsNull::default())
-    }
-}
 
 /// The errors of the request's nullable fields, answered with `null`, until the response takes them.
 #[derive(Debug, Default)]

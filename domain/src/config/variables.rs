@@ -83,7 +83,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "STREAMLENS_CACHE",
         default: "`memory`",
-        description: "Where the gateway caches responses: `memory` (in this process, at most 64 MiB) or `redis://HOST:PORT` (also in Redis, shared by every gateway replica).",
+        description: "Where the gateway caches responses: `memory` (in this process, at most 32 MiB) or `redis://HOST:PORT` (also in Redis, shared by every gateway replica).",
     },
     Variable {
         name: "STREAMLENS_REDIS_PASSWORD",
