@@ -14,7 +14,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
-use super::limits::{Limits, LimitsExtension};
+use super::limits::Limits;
 use super::nulls::FieldErrorsAsNull;
 use crate::auth::Principal;
 
@@ -25,7 +25,7 @@ pub struct GatewayExtension(pub Limits);
 impl ExtensionFactory for GatewayExtension {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(PerRequest {
-            limits: LimitsExtension(self.0),
+            limits: self.0,
             nulls: FieldErrorsAsNull::default(),
         })
     }
@@ -33,14 +33,14 @@ impl ExtensionFactory for GatewayExtension {
 
 /// One request's state.
 struct PerRequest {
-    limits: LimitsExtension,
+    limits: Limits,
     nulls: FieldErrorsAsNull,
 }
 
 #[async_trait::async_trait]
 impl Extension for PerRequest {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        self.limits.request(ctx, next).await
+        Limits::uncoded_are_internal(next.run(ctx).await)
     }
 
     /// The document, refused when it does not parse, when the caller may not run it, or when it has too many
@@ -52,10 +52,7 @@ impl Extension for PerRequest {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(LimitsExtension::parse_failed)?;
+        let doc = next.run(ctx, query, variables).await.map_err(Limits::parse_failed)?;
         crate::auth::refuse_anonymous(ctx.data_opt::<Principal>(), &doc)?;
         self.limits.check_counts(&doc)?;
         Ok(doc)
@@ -66,7 +63,7 @@ impl Extension for PerRequest {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        self.limits.validation(ctx, next).await
+        next.run(ctx).await.map_err(Limits::validation_failed)
     }
 
     async fn execute(
@@ -75,7 +72,8 @@ impl Extension for PerRequest {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        self.nulls.execute(ctx, operation_name, next).await
+        self.nulls.start();
+        self.nulls.finish(next.run(ctx, operation_name).await)
     }
 
     async fn resolve(
@@ -84,6 +82,7 @@ impl Extension for PerRequest {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        self.nulls.resolve(ctx, info, next).await
+        let return_type = info.return_type;
+        self.nulls.catch(return_type, next.run(ctx, info).await)
     }
 }

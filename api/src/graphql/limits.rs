@@ -5,9 +5,8 @@
 //! operations per document are counted here, right after parsing, so a query of thousands of aliases is refused
 //! before validation (whose overlapping-fields rule is quadratic in the fields of a selection).
 
-use async_graphql::extensions::{Extension, ExtensionContext, NextRequest, NextValidation};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult};
+use async_graphql::{Response, ServerError, ServerResult};
 
 use super::error::with_code;
 
@@ -38,13 +37,9 @@ impl Default for Limits {
     }
 }
 
-/// The limits' part of [`super::extension`]: codes for async-graphql's own errors, and the counts of a parsed
-/// document.
-pub(crate) struct LimitsExtension(pub(crate) Limits);
-
-impl LimitsExtension {
+impl Limits {
     /// The code of a document that does not parse.
-    pub(crate) fn parse_failed(error: ServerError) -> ServerError {
+    pub fn parse_failed(error: ServerError) -> ServerError {
         // The parser refuses nesting beyond its recursion limit before the depth limit can.
         let code = if error.message.contains("recursion limit") {
             "QUERY_TOO_DEEP"
@@ -55,18 +50,23 @@ impl LimitsExtension {
     }
 
     /// Refuses a document of too many operations or aliases.
-    pub(crate) fn check_counts(&self, doc: &ExecutableDocument) -> ServerResult<()> {
-        let operations = doc.operations.iter().count();
-        if operations > self.0.operations {
-            return Err(with_code(
+    pub fn check_counts(&self, doc: &ExecutableDocument) -> ServerResult<()> {
+        let refused = |code, counted: usize, what: &str, most: usize| {
+            with_code(
                 ServerError::new(
-                    format!(
-                        "{operations} operations in one document; at most {} are allowed",
-                        self.0.operations
-                    ),
+                    format!("{counted} {what} in one document; at most {most} are allowed"),
                     None,
                 ),
+                code,
+            )
+        };
+        let operations = doc.operations.iter().count();
+        if operations > self.operations {
+            return Err(refused(
                 "TOO_MANY_OPERATIONS",
+                operations,
+                "operations",
+                self.operations,
             ));
         }
         let mut seen = Vec::new();
@@ -75,19 +75,38 @@ impl LimitsExtension {
             .iter()
             .map(|(_, op)| count_aliases(&op.node.selection_set.node, doc, &mut seen))
             .sum();
-        if aliases > self.0.aliases {
-            return Err(with_code(
-                ServerError::new(
-                    format!(
-                        "{aliases} aliases in one document; at most {} are allowed",
-                        self.0.aliases
-                    ),
-                    None,
-                ),
-                "TOO_MANY_ALIASES",
-            ));
+        if aliases > self.aliases {
+            return Err(refused("TOO_MANY_ALIASES", aliases, "aliases", self.aliases));
         }
         Ok(())
+    }
+
+    /// The codes of async-graphql's own validation errors (its depth, complexity and directive limits among them).
+    pub fn validation_failed(errors: Vec<ServerError>) -> Vec<ServerError> {
+        errors
+            .into_iter()
+            .map(|e| {
+                let code = if e.message.contains("nested too deep") {
+                    "QUERY_TOO_DEEP"
+                } else if e.message.contains("too complex") {
+                    "QUERY_TOO_COMPLEX"
+                } else if e.message.contains("directives") {
+                    "TOO_MANY_DIRECTIVES"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                with_code(e, code)
+            })
+            .collect()
+    }
+
+    /// Whatever failed without saying how (async-graphql's own errors) is an internal error to the client.
+    pub fn uncoded_are_internal(mut response: Response) -> Response {
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|e| with_code(e, "INTERNAL_SERVER_ERROR"))
+            .collect();
+        response
     }
 }
 
@@ -115,41 +134,4 @@ fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, seen_fragments: &
             }
         })
         .sum()
-}
-
-#[async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        // Whatever failed without saying how (async-graphql's own errors) is an internal error to the client.
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| with_code(e, "INTERNAL_SERVER_ERROR"))
-            .collect();
-        response
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if e.message.contains("nested too deep") {
-                        "QUERY_TOO_DEEP"
-                    } else if e.message.contains("too complex") {
-                        "QUERY_TOO_COMPLEX"
-                    } else if e.message.contains("directives") {
-                        "TOO_MANY_DIRECTIVES"
-                    } else {
-                        "GRAPHQL_VALIDATION_FAILED"
-                    };
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
 }

@@ -8,7 +8,7 @@
 //! - [`types`]: the object types. [`loaders`]: batched channel and game lookups, through [`entities`] (profiles and
 //!   ranking pages decoded, kept per data version). [`error`]: error codes.
 //!   [`limits`]: depth, complexity, alias and operation limits. [`nulls`]: a failed nullable field answers null.
-//!   [`extension`]: the one extension that runs both, and the sign-in check.
+//!   [`extension`]: the schema's one extension, which runs both and the sign-in check.
 //!
 //! Conventions: lists are Relay connections (`first` required, at most 100; `after` an opaque cursor); times are the
 //! `DateTime` scalar (RFC 3339, UTC); every error has `extensions.code`.

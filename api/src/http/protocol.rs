@@ -212,7 +212,7 @@ fn explain(value: &serde_json::Value, fallback: &serde_json::Error) -> String {
 }
 
 fn parse_params(value: serde_json::Value) -> Result<Operation, String> {
-    match serde_json::from_value::<Params>(value.clone()) {
+    match <Params as serde::Deserialize>::deserialize(&value) {
         Ok(params) => Operation::try_from(params),
         Err(error) => Err(explain(&value, &error)),
     }
