@@ -203,7 +203,7 @@ wait_until "the gateway did not become ready" 90 api_up
 
 say "two workers and the scheduler"
 # Each job and pipeline step is logged (debug), so a check that fails shows where the work stopped.
-worker_log="info,streamlens_jobs=debug"
+worker_log="${STREAMLENS_LOG:-info,streamlens_jobs=debug}"
 STREAMLENS_LOG=$worker_log STREAMLENS_CLOUDWATCH_NAMESPACE=Streamlens/Local start worker-1 "$bin/worker"
 STREAMLENS_LOG=$worker_log STREAMLENS_CLOUDWATCH_NAMESPACE=Streamlens/Local start worker-2 "$bin/worker"
 start scheduler "$bin/scheduler"
@@ -254,6 +254,19 @@ if body.get("errors"):
 print(json.dumps(body["data"]))
 PY
 }
+queue_state() { # each queue's waiting and scheduled jobs, its workers' last heartbeats, and every in-flight set
+  local cli=(redis-cli -p "$redis_port" -a "$redis_password" --no-auth-warning) key queue worker score
+  for key in $("${cli[@]}" --scan --pattern 'streamlens:*:workers' | sort); do
+    queue=${key%:workers}
+    echo "$queue: $("${cli[@]}" llen "$queue:active") waiting, $("${cli[@]}" zcard "$queue:scheduled") scheduled"
+    while read -r worker && read -r score; do
+      echo "  worker $worker: last heartbeat $(($(date +%s) - ${score%.*})) s ago"
+    done < <("${cli[@]}" zrange "$key" 0 -1 withscores)
+  done
+  for key in $("${cli[@]}" --scan --pattern 'streamlens:*:inflight:*' | sort); do
+    echo "in flight in $key: $("${cli[@]}" smembers "$key" | tr '\n' ' ')"
+  done
+}
 field() { python3 -c "import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1], {}, {'d': d}))" "$1"; }
 
 say "check: log in as admin"
@@ -298,6 +311,8 @@ while [ "$ready" -lt 30 ]; do
         | field '" ".join(n["id"] for n in d["seriesList"]["nodes"])')
       echo "  archive series $status: ${ids:-none}"
     done
+    echo "  the queues in Redis (waiting, scheduled, and each worker's last heartbeat and jobs in flight):"
+    queue_state | sed 's/^/    /'
     echo "  the last lines of worker-2's log:"
     tail -n 25 "$logs/worker-2.log" | cut -c1-400 | sed 's/^/    /'
     fail "the backfill stalled on the remaining worker: $ready of 30 series ready, none more in 180 s (logs: $logs)"
