@@ -471,6 +471,95 @@ async fn a_worker_killed_with_jobs_in_flight_loses_none_of_them() {
     env.cleanup().await;
 }
 
+#[tokio::test]
+async fn the_jobs_of_a_worker_that_stopped_beating_are_re_enqueued_and_a_live_workers_are_not() {
+    // What a killed process leaves: its workers registered with an old heartbeat and their fetched jobs in their
+    // in-flight sets. Beside it, a worker that beat just now, with a job of its own.
+    let env = env("redis").await;
+    env.ctx
+        .queue
+        .push_all((0..4).map(|n| Slow { n }).collect())
+        .await
+        .unwrap();
+    let Queue::Redis(queue) = &env.ctx.queue else {
+        unreachable!("a Redis env")
+    };
+    let config = queue.config(&queue.settings().queue_name::<Slow>());
+    let mut redis = queue.connection();
+    let ids: Vec<String> = redis::cmd("LRANGE")
+        .arg(config.active_jobs_list())
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 4);
+    let now = Utc::now().timestamp();
+    let gone = worker_name(Slow::QUEUE);
+    let alive = worker_name(Slow::QUEUE);
+    let inflight = |worker: &str| format!("{}:{worker}", config.inflight_jobs_set());
+    let _: () = redis::pipe()
+        .atomic()
+        .del(config.active_jobs_list())
+        .zadd(config.workers_set(), &gone, now - 60)
+        .zadd(config.workers_set(), &alive, now)
+        .sadd(inflight(&gone), &ids[..3])
+        .sadd(inflight(&alive), &ids[3])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+
+    assert_eq!(queue.reap_orphans(&config).await.unwrap(), 3);
+    let mut requeued: Vec<String> = redis::cmd("LRANGE")
+        .arg(config.active_jobs_list())
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    requeued.sort();
+    assert_eq!(requeued, ids[..3]);
+    let workers: Vec<String> = redis::cmd("ZRANGE")
+        .arg(config.workers_set())
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(
+        workers,
+        [alive.clone()],
+        "the stopped worker is unregistered, the live one stays"
+    );
+    let kept: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(inflight(&alive))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(kept, [ids[3].clone()], "a live worker's job stays with it");
+    let left: u64 = redis::cmd("EXISTS")
+        .arg(inflight(&gone))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(
+        queue.reap_orphans(&config).await.unwrap(),
+        0,
+        "a second pass finds nothing"
+    );
+
+    // The re-enqueued jobs run to the end on a worker.
+    let registrar = Registrar::new(env.ctx.clone()).add::<Slow>();
+    assert!(
+        run_until(registrar, Duration::from_secs(30), || async {
+            env.count("SLOW").await == 3
+        })
+        .await
+    );
+    env.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_busy_longer_than_its_heartbeat_allowance_is_not_taken_for_dead() {
     // Two workers of one queue, as two processes would have. The first runs a 10 s job with its only slot, so its

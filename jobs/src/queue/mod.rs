@@ -8,6 +8,7 @@
 //! | Redis reschedules a failed job up to 25 times, whatever the retry policy | [`layers::MaxAttemptsLayer`] dead-letters after `Job::MAX_ATTEMPTS` runs |
 //! | more than ~8,000 jobs due at once crash every Redis worker (a Lua `unpack` limit) | bulk pushes go in chunks, each promoted from the schedule to the active list before the next ([`redis::RedisQueue::push_tasks`]); workers promote due jobs in chunks every second |
 //! | a dead worker's jobs come back only after 10 missed 30 s heartbeats | 2 s heartbeats, 3 missed: orphans run again within ~6 s |
+//! | orphans are re-enqueued only from another worker's heartbeat, which apalis skips while that worker holds fetched jobs it has no slot for | every worker process re-enqueues them each second ([`redis::RedisQueue::reap_orphans`]) |
 //! | two processes with the same worker name break orphan recovery | worker names are `{job}@{host}:{pid}:{random}` |
 //! | the 500 ms response timeout of the default Redis connection | connections with a 10 s response timeout |
 //! | idempotency keys are dropped at once without a TTL | every queue has a 1 h idempotency TTL |

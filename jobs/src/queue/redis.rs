@@ -60,6 +60,28 @@ end
 return #ids
 ";
 
+/// apalis' own re-enqueue of orphans (`reenqueue_orphaned.lua`), for every worker whose heartbeat is older than
+/// `ARGV[1]`: its in-flight jobs go back on the active list and it leaves the worker set.
+const REAP_ORPHANS: &str = r"
+local workers = redis.call('ZRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+local moved = 0
+for _, worker in ipairs(workers) do
+  local inflight = KEYS[3] .. ':' .. worker
+  local ids = redis.call('SMEMBERS', inflight)
+  if #ids > 0 then
+    redis.call('RPUSH', KEYS[2], unpack(ids))
+    moved = moved + #ids
+  end
+  redis.call('DEL', inflight)
+  redis.call('ZREM', KEYS[1], worker)
+end
+if moved > 0 then
+  redis.call('DEL', KEYS[4])
+  redis.call('LPUSH', KEYS[4], 1)
+end
+return moved
+";
+
 const REQUEUE_DEAD: &str = r"
 local ids = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(ids) do
@@ -165,6 +187,26 @@ impl RedisQueue {
                 return Ok(total);
             }
         }
+    }
+
+    /// Puts the in-flight jobs of every worker of the queue whose heartbeat is older than the allowance (heartbeat ×
+    /// missed heartbeats) back on the active list, and unregisters those workers; returns how many jobs moved.
+    ///
+    /// apalis does the same, but only from another worker's heartbeat, which it sends from its poll loop and skips
+    /// while that worker holds fetched jobs it has no slot for: a killed worker's jobs could then wait for as long as
+    /// the survivors stay busy. Workers run this every second, beside [`Self::keep_alive`], so orphans run again
+    /// within the allowance whatever the survivors are doing.
+    pub async fn reap_orphans(&self, config: &Config) -> Result<u64, QueueError> {
+        let mut connection = self.connection.clone();
+        let before = now_secs().saturating_sub(config.orphaned_duration().as_secs());
+        Ok(redis::Script::new(REAP_ORPHANS)
+            .key(config.workers_set())
+            .key(config.active_jobs_list())
+            .key(config.inflight_jobs_set())
+            .key(config.signal_list())
+            .arg(before)
+            .invoke_async(&mut connection)
+            .await?)
     }
 
     /// Renews the heartbeats of this process's workers (`(queue, worker name)`), for those still registered.

@@ -201,7 +201,8 @@ impl Registrar {
 
     /// Runs the workers until `shutdown` resolves, then lets running jobs finish (up to [`SHUTDOWN_TIMEOUT`]).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), super::QueueError> {
-        // Every second: renew this process's heartbeats (see `RedisQueue::keep_alive`) and promote due jobs.
+        // Every second: renew this process's heartbeats (see `RedisQueue::keep_alive`), re-enqueue the jobs of workers
+        // that stopped beating (`RedisQueue::reap_orphans`) and promote due jobs.
         let promoter = match &self.ctx.queue {
             Queue::Redis(queue) => {
                 let queue = queue.clone();
@@ -215,7 +216,17 @@ impl Registrar {
                             tracing::warn!(%error, "renewing the workers' heartbeats failed");
                         }
                         for name in &names {
-                            if let Err(error) = queue.promote_due(&queue.config(name)).await {
+                            let config = queue.config(name);
+                            match queue.reap_orphans(&config).await {
+                                Ok(0) => {}
+                                Ok(moved) => {
+                                    tracing::info!(queue = %name, jobs = moved, "re-enqueued a stopped worker's jobs")
+                                }
+                                Err(error) => {
+                                    tracing::warn!(queue = %name, %error, "re-enqueueing orphaned jobs failed")
+                                }
+                            }
+                            if let Err(error) = queue.promote_due(&config).await {
                                 tracing::warn!(queue = %name, %error, "promoting due jobs failed");
                             }
                         }
