@@ -528,7 +528,7 @@ async fn the_jobs_of_a_worker_that_stopped_beating_are_re_enqueued_and_a_live_wo
         .unwrap();
     assert_eq!(
         workers,
-        [alive.clone()],
+        std::slice::from_ref(&alive),
         "the stopped worker is unregistered, the live one stays"
     );
     let kept: Vec<String> = redis::cmd("SMEMBERS")
@@ -536,7 +536,7 @@ async fn the_jobs_of_a_worker_that_stopped_beating_are_re_enqueued_and_a_live_wo
         .query_async(&mut redis)
         .await
         .unwrap();
-    assert_eq!(kept, [ids[3].clone()], "a live worker's job stays with it");
+    assert_eq!(kept, std::slice::from_ref(&ids[3]), "a live worker's job stays with it");
     let left: u64 = redis::cmd("EXISTS")
         .arg(inflight(&gone))
         .query_async(&mut redis)
