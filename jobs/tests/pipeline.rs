@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use streamlens_domain::ids::{ChannelId, GameId, Language, SeriesId, SourceId};
 use streamlens_domain::rollup::{ChannelBroadcast, ChannelPeriodStats, GroupPeriodStats, RankRow};
+use streamlens_domain::series::{SeriesRecord, SeriesStatus};
 use streamlens_domain::storage::Storage;
 use streamlens_domain::storage::meta::keys::{self, Ranked, RankingFilter, RankingMetric, StatsOf};
 use streamlens_domain::time::{Period, PeriodKind, Slot, SlotLength};
@@ -610,13 +611,47 @@ async fn reruns_duplicate_deliveries_and_late_series_leave_every_rollup_and_rank
         reference.items.len()
     );
 
-    // Every series re-run, every series' pipeline job delivered a second time, and the whole range pulled again.
     let stop = CancellationToken::new();
     let workers = first.workers(stop.clone());
     let series: Vec<SeriesId> = golden::snapshots()
         .into_iter()
         .map(|(t, _)| SeriesId::new(source(), Slot::new(t, SlotLength::from_minutes(15).unwrap()).unwrap()))
         .collect();
+
+    // The job of each finished run delivered again (a worker killed after its run finished, before the queue heard
+    // of it; a plain second push would be dropped by its idempotency key): nothing runs, and the series stays ready.
+    let ctx = first.runtime.job_context(std::sync::Arc::clone(&first.sources));
+    for id in &series {
+        let runs = run::history(storage, id).await.unwrap();
+        let [finished] = runs.as_slice() else {
+            panic!("{id}: {} runs after the backfill", runs.len())
+        };
+        let outcome =
+            streamlens_jobs::pipeline::run(&ctx.pipeline, id, &finished.run.run_id, finished.run.trigger, false)
+                .await
+                .unwrap();
+        assert!(outcome.ran.is_empty(), "{id}: ran {:?} again", outcome.ran);
+    }
+    for id in &series {
+        let record: SeriesRecord = storage
+            .meta
+            .get(&keys::series(id))
+            .await
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
+        assert_eq!(
+            record.status,
+            SeriesStatus::Ready,
+            "{id} after its finished run was delivered again"
+        );
+        let runs = run::history(storage, id).await.unwrap();
+        assert_eq!(runs.len(), 1, "{id}");
+        assert_eq!(runs[0].run.attempts, 1, "{id}: the redelivered run was attempted again");
+    }
+
+    // Every series re-run, every series' pipeline job delivered a second time, and the whole range pulled again.
     for id in &series {
         admin::rerun_series(storage, &first.runtime.queue, id).await.unwrap();
         first

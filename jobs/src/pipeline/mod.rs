@@ -370,6 +370,26 @@ pub async fn run(
             steps: BTreeMap::new(),
         },
     };
+    let registry = steps::registry();
+    let is_done = |step: &dyn Step| done.get(step.name()).is_some_and(|r| r.status == RunStatus::Done);
+
+    // Delivery is at least once: a worker killed after a run finished but before apalis acknowledged the job hands
+    // it to another worker. Every step is done (the series was marked ready by `finalize`): there is nothing to do,
+    // and marking the series running again would leave it so, since no step would run to mark it ready.
+    if registry.iter().all(|s| is_done(s.as_ref())) {
+        if run_record.status != RunStatus::Done {
+            run_record.status = RunStatus::Done;
+            run_record.finished_at.get_or_insert_with(Utc::now);
+            run_record.error = None;
+            run::save_run(&ctx.storage, &run_record).await?;
+        }
+        return Ok(RunOutcome {
+            run_id: run_id.clone(),
+            ran: Vec::new(),
+            skipped: registry.iter().map(|s| s.name().to_owned()).collect(),
+        });
+    }
+
     run_record.attempts += 1;
     run_record.status = RunStatus::Running;
     run::save_run(&ctx.storage, &run_record).await?;
@@ -377,7 +397,6 @@ pub async fn run(
         set_series_status(ctx, &record, SeriesStatus::Running).await?;
     }
 
-    let registry = steps::registry();
     let outputs = Outputs::new(series.clone());
     let mut outcome = RunOutcome {
         run_id: run_id.clone(),
