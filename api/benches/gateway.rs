@@ -5,10 +5,11 @@
 //! the figures.
 //!
 //! - The dashboard query (the day's top 20 channels with their games) for 10 s from 32 concurrent keep-alive
-//!   connections: answered from the response cache (the same query every time); uncached (each request names a
-//!   different instant of the same day in `at`, so every one misses the response cache and is executed, reading its
-//!   ranking page, channels and games through the entity cache); and, in the same run, a plain axum handler (this
-//!   binary again, as a third process) answering the same bytes. Requests a second and latency percentiles of each.
+//!   connections, sent by wrk (a third process; `wrk-graphql.lua` beside this file): answered from the response
+//!   cache (the same query every time); uncached (each request names a different instant of the same day in `at`,
+//!   so every one misses the response cache and is executed, reading its ranking page, channels and games through
+//!   the entity cache); and, in the same run, a plain axum handler (this binary again, as a fourth process)
+//!   answering the same bytes. Requests a second and latency percentiles of each.
 //! - 1,000 websocket subscribers (`graphql-transport-ws`) of `seriesReady`: how many receive each of the next two
 //!   series, and the server's resident memory (`VmRSS`, `VmHWM`) under that load.
 
@@ -50,6 +51,35 @@ fn status_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time of process `pid` so far (user and system), from `/proc/{pid}/stat`.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces), from the third on: utime and stime are 14 and 15.
+    let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    // Linux counts in clock ticks of 1/100 s (USER_HZ).
+    Duration::from_millis(ticks * 10)
+}
+
+/// Waits until process `pid` uses under 5 % of a core over a second, at most `limit`; says how it went.
+async fn wait_until_idle(pid: u32, limit: Duration) -> String {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let before = cpu_time(pid);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let used = cpu_time(pid).saturating_sub(before);
+        if used < Duration::from_millis(50) {
+            return format!("idle after {:.0} s", started.elapsed().as_secs_f64());
+        }
+    }
+    format!("still busy after {} s; measuring anyway", limit.as_secs())
+}
+
 /// `serve-plain PORT FILE`: answers every POST /graphql with the bytes of FILE, as JSON.
 async fn serve_plain(port: u16, file: &str) {
     let body = bytes::Bytes::from(std::fs::read(file).expect("body file"));
@@ -64,91 +94,87 @@ async fn serve_plain(port: u16, file: &str) {
     axum::serve(listener, router).await.expect("serve");
 }
 
+/// What one row of load gave: wrk's figures.
+#[derive(serde::Deserialize)]
 struct Load {
-    requests: usize,
-    seconds: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    failures: usize,
+    requests: u64,
+    duration_us: u64,
+    /// Bytes read, headers included.
+    bytes: u64,
+    p50_us: u64,
+    p99_us: u64,
+    /// Connection errors, timeouts and answers other than 2xx.
+    failures: u64,
 }
 
-/// Posts `body(n)` to `url` from `connections` connections for `LOAD_FOR`.
-async fn load(
-    url: &str,
-    connections: usize,
-    expected: &[u8],
-    body: impl Fn(usize) -> Vec<u8> + Send + Sync + 'static,
-) -> Load {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()
-        .unwrap();
-    let body = Arc::new(body);
-    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let expected = Arc::new(expected.to_vec());
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| {
-            let (client, url, body, counter, expected) = (
-                client.clone(),
-                url.to_owned(),
-                Arc::clone(&body),
-                Arc::clone(&counter),
-                Arc::clone(&expected),
-            );
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut failures = 0;
-                while started.elapsed() < LOAD_FOR {
-                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body(n))
-                        .send()
-                        .await;
-                    let ok = match response {
-                        // A new series may change the day's figures during the run: an answer counts when it is a
-                        // whole ranking of the same size.
-                        Ok(r) if r.status().is_success() => {
-                            r.bytes().await.is_ok_and(|b| b.len().abs_diff(expected.len()) < 512)
-                        }
-                        _ => false,
-                    };
-                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                    if !ok {
-                        failures += 1;
-                    }
-                }
-                (latencies, failures)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut failures = 0;
-    for task in tasks {
-        let (l, f) = task.await.unwrap();
-        latencies.extend(l);
-        failures += f;
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Load {
-        requests: latencies.len(),
-        seconds,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
-        failures,
-    }
+/// What each request of a row posts.
+enum Body {
+    /// The same bytes every time.
+    Fixed(Vec<u8>),
+    /// The dashboard query at a different instant of `day` each time, from `offset_ms` into the day.
+    Instants { day: chrono::NaiveDate, offset_ms: u64 },
 }
 
-fn report(name: &str, load: &Load) -> f64 {
-    let rate = load.requests as f64 / load.seconds;
+/// Loads `url` with wrk (a second process: C, two threads, far lighter than a client in this process) from
+/// `connections` keep-alive connections for `LOAD_FOR`; `api/benches/wrk-graphql.lua` builds the requests and prints
+/// the figures.
+fn load(url: &str, connections: usize, body: &Body) -> Load {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/wrk-graphql.lua");
+    let mut wrk = Command::new("wrk");
+    wrk.args([
+        format!("--threads={}", connections.min(2)),
+        format!("--connections={connections}"),
+        format!("--duration={}s", LOAD_FOR.as_secs()),
+        "--latency".into(),
+        format!("--script={script}"),
+        url.into(),
+    ]);
+    match body {
+        Body::Fixed(bytes) => {
+            wrk.env("WRK_BODY", String::from_utf8(bytes.clone()).unwrap());
+        }
+        Body::Instants { day, offset_ms } => {
+            let template = String::from_utf8(request_body(Some("@AT@".into()))).unwrap();
+            let (before, after) = template.split_once("@AT@").unwrap();
+            wrk.env("WRK_BEFORE", before)
+                .env("WRK_AFTER", after)
+                .env("WRK_DAY", day.to_string())
+                .env("WRK_OFFSET", offset_ms.to_string());
+        }
+    }
+    let output = wrk
+        .output()
+        .expect("wrk is needed for the load (Debian: apt-get install wrk; scripts/bench.sh installs it)");
+    assert!(
+        output.status.success(),
+        "wrk: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .expect("wrk's figures");
+    serde_json::from_str(line).expect("wrk's figures")
+}
+
+/// Prints a row; returns its requests a second. An answer is counted wrong when wrk saw an error or a status other
+/// than 2xx; answers shorter on average than `expected` (an error instead of the ranking) fail the benchmark.
+fn report(name: &str, load: &Load, expected: &[u8]) -> f64 {
+    let rate = load.requests as f64 / (load.duration_us as f64 / 1e6);
     println!(
         "{name:<28} {rate:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} wrong answers)",
-        load.p50_ms, load.p99_ms, load.requests, load.failures
+        load.p50_us as f64 / 1000.0,
+        load.p99_us as f64 / 1000.0,
+        load.requests,
+        load.failures
+    );
+    let average = load.bytes / load.requests.max(1);
+    assert!(
+        average >= expected.len() as u64,
+        "{name}: {average} bytes an answer, headers included, for a ranking of {} bytes",
+        expected.len()
     );
     rate
 }
@@ -250,6 +276,10 @@ async fn main() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
+    // The first series' day, week and month roll-ups follow it in jobs of the same process: the rows start once the
+    // gateway has settled (under 5 % of a core for a second), so they measure answers, not the roll-ups beside them.
+    let settled = wait_until_idle(pid, Duration::from_secs(60)).await;
+    println!("gateway settled after the first series: {settled}");
     let idle_rss = status_kb(pid, "VmRSS:");
     let file = dir.path().join("dashboard.json");
     std::fs::write(&file, &expected).unwrap();
@@ -267,48 +297,38 @@ async fn main() {
     );
 
     // The same day, a different instant each request: the same answer, a new cache key every time.
-    let day_start = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let day = chrono::Utc::now().date_naive();
     let plain = report(
         "plain axum handler",
         &load(
             &format!("http://127.0.0.1:{PLAIN_PORT}/graphql"),
             CONCURRENCY,
-            &expected,
-            |_| request_body(None),
-        )
-        .await,
+            &Body::Fixed(request_body(None)),
+        ),
+        &expected,
     );
     let cached = report(
         "gateway, cached",
-        &load(&url, CONCURRENCY, &expected, |_| request_body(None)).await,
+        &load(&url, CONCURRENCY, &Body::Fixed(request_body(None))),
+        &expected,
     );
-    let uncached_answer = {
-        let at = (day_start + chrono::Duration::milliseconds(1)).to_rfc3339();
-        let answer = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(request_body(Some(at)))
-            .send()
-            .await
-            .unwrap();
-        answer.bytes().await.unwrap().to_vec()
-    };
     let uncached = report(
         "gateway, uncached",
-        &load(&url, CONCURRENCY, &uncached_answer, move |n| {
-            let at = day_start + chrono::Duration::milliseconds(2 + n as i64);
-            request_body(Some(at.to_rfc3339()))
-        })
-        .await,
+        &load(&url, CONCURRENCY, &Body::Instants { day, offset_ms: 0 }),
+        &expected,
     );
     // The same at a light load: latency without queueing behind 31 other requests on two cores.
     report(
         "gateway, uncached, 4 conns",
-        &load(&url, 4, &uncached_answer, move |n| {
-            let at = day_start + chrono::Duration::milliseconds(50_000_000 + n as i64);
-            request_body(Some(at.to_rfc3339()))
-        })
-        .await,
+        &load(
+            &url,
+            4,
+            &Body::Instants {
+                day,
+                offset_ms: 50_000_000,
+            },
+        ),
+        &expected,
     );
     println!(
         "cached / plain: {:.2}; uncached / plain: {:.2}; gateway RSS idle {:.1} MB, after the load {:.1} MB",

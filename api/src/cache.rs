@@ -35,13 +35,44 @@ impl DataVersion {
     }
 }
 
+/// The key of a cached response: a SHA-256 digest, written in hex where it names a Redis key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheKey([u8; 32]);
+
+impl std::fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
 /// The cache.
 #[derive(Clone)]
 pub struct ResponseCache {
-    l1: moka::sync::Cache<String, Bytes>,
+    l1: moka::sync::Cache<CacheKey, Bytes>,
     l2: Option<(redis::aio::ConnectionManager, String)>,
     version: Arc<AtomicI64>,
     ttl: Duration,
+    counters: Counters,
+}
+
+/// The cache's hit and miss counters, registered once: a `counter!` call looks its series up each time.
+#[derive(Clone)]
+struct Counters {
+    memory_hit: metrics::Counter,
+    memory_miss: metrics::Counter,
+    redis_hit: metrics::Counter,
+    redis_miss: metrics::Counter,
+}
+
+impl Counters {
+    fn new() -> Self {
+        Self {
+            memory_hit: metrics::counter!(CACHE_REQUESTS, "layer" => "memory", "outcome" => "hit"),
+            memory_miss: metrics::counter!(CACHE_REQUESTS, "layer" => "memory", "outcome" => "miss"),
+            redis_hit: metrics::counter!(CACHE_REQUESTS, "layer" => "redis", "outcome" => "hit"),
+            redis_miss: metrics::counter!(CACHE_REQUESTS, "layer" => "redis", "outcome" => "miss"),
+        }
+    }
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -55,18 +86,19 @@ impl std::fmt::Debug for ResponseCache {
 }
 
 impl ResponseCache {
-    /// An in-process cache of at most 32 MiB of responses (some ten thousand dashboard answers), kept `ttl`, versioned by the `SeriesReady` events of
-    /// `notifier`.
+    /// An in-process cache of at most 32 MiB of responses (some ten thousand dashboard answers), kept `ttl`, versioned
+    /// by the `SeriesReady` events of `notifier`. Its counters go to the metrics recorder installed when it is made.
     pub fn in_process(notifier: &Notifier, ttl: Duration) -> Self {
         let cache = Self {
             l1: moka::sync::Cache::builder()
                 .max_capacity(32 << 20)
-                .weigher(|k: &String, v: &Bytes| u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX))
+                .weigher(|_: &CacheKey, v: &Bytes| u32::try_from(32 + v.len()).unwrap_or(u32::MAX))
                 .time_to_live(ttl)
                 .build(),
             l2: None,
             version: Arc::new(AtomicI64::new(0)),
             ttl,
+            counters: Counters::new(),
         };
         cache.follow(notifier);
         cache
@@ -127,41 +159,37 @@ impl ResponseCache {
         DataVersion(Arc::clone(&self.version))
     }
 
-    /// The key of a request.
-    pub fn key(&self, query: &str, operation: Option<&str>, variables: &str, caller: &str) -> String {
-        let normalized: Vec<&str> = query.split_whitespace().collect();
+    /// The key of a request: the SHA-256 of the query as [`hash_normalized`] reads it, the operation name, the
+    /// variables, the caller's scope and the data version (each of the four preceded by its length).
+    pub fn key(&self, query: &str, operation: Option<&str>, variables: &str, caller: &str) -> CacheKey {
         let mut hash = Sha256::new();
-        for part in [
-            normalized.join(" ").as_str(),
-            operation.unwrap_or(""),
-            variables,
-            caller,
-            &self.version().to_string(),
-        ] {
+        hash_normalized(&mut hash, query);
+        let version = self.version().to_string();
+        for part in [operation.unwrap_or(""), variables, caller, &version] {
             hash.update((part.len() as u64).to_le_bytes());
             hash.update(part.as_bytes());
         }
-        hex::encode(hash.finalize())
+        CacheKey(hash.finalize().into())
     }
 
     /// The cached response under `key` (shared, not copied).
-    pub async fn get(&self, key: &str) -> Option<Bytes> {
+    pub async fn get(&self, key: &CacheKey) -> Option<Bytes> {
         if let Some(hit) = self.l1.get(key) {
-            metrics::counter!(CACHE_REQUESTS, "layer" => "memory", "outcome" => "hit").increment(1);
+            self.counters.memory_hit.increment(1);
             return Some(hit);
         }
-        metrics::counter!(CACHE_REQUESTS, "layer" => "memory", "outcome" => "miss").increment(1);
+        self.counters.memory_miss.increment(1);
         let (manager, prefix) = self.l2.as_ref()?;
         let mut connection = manager.clone();
         match connection.get::<_, Option<Vec<u8>>>(format!("{prefix}{key}")).await {
             Ok(Some(bytes)) => {
-                metrics::counter!(CACHE_REQUESTS, "layer" => "redis", "outcome" => "hit").increment(1);
+                self.counters.redis_hit.increment(1);
                 let bytes = Bytes::from(bytes);
-                self.l1.insert(key.to_owned(), bytes.clone());
+                self.l1.insert(*key, bytes.clone());
                 Some(bytes)
             }
             Ok(None) => {
-                metrics::counter!(CACHE_REQUESTS, "layer" => "redis", "outcome" => "miss").increment(1);
+                self.counters.redis_miss.increment(1);
                 None
             }
             Err(error) => {
@@ -172,8 +200,8 @@ impl ResponseCache {
     }
 
     /// Caches `body` under `key`.
-    pub async fn put(&self, key: &str, body: Bytes) {
-        self.l1.insert(key.to_owned(), body.clone());
+    pub async fn put(&self, key: &CacheKey, body: Bytes) {
+        self.l1.insert(*key, body.clone());
         if let Some((manager, prefix)) = &self.l2 {
             let mut connection = manager.clone();
             let stored: Result<(), _> = connection
@@ -184,6 +212,66 @@ impl ResponseCache {
             }
         }
     }
+}
+
+/// Feeds `query` to `hash` with GraphQL's insignificant characters collapsed: each run of spaces, tabs, line ends
+/// and commas outside string literals counts as one space (none at the ends), so two layouts of the same document
+/// share a key; string literals (`"…"` and block strings `"""…"""`) and comments are read as written, since the
+/// whitespace of a string is its value. The text is passed on in runs, not byte by byte, and ends with a byte no UTF-8 text holds.
+fn hash_normalized(hash: &mut Sha256, query: &str) {
+    let bytes = query.as_bytes();
+    let insignificant = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b',');
+    let mut i = 0;
+    // Where the text not yet fed to the hash starts, and whether a space stands before it.
+    let mut run = 0;
+    let mut space = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if insignificant(b) {
+            if run < i {
+                hash.update(&bytes[run..i]);
+                space = true;
+            }
+            while i < bytes.len() && insignificant(bytes[i]) {
+                i += 1;
+            }
+            run = i;
+            continue;
+        }
+        if run == i && space {
+            hash.update(b" ");
+            space = false;
+        }
+        if b == b'#' {
+            // A comment runs to the end of its line; a quote in it opens no string.
+            while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                i += 1;
+            }
+            continue;
+        }
+        if b == b'"' {
+            i = if bytes[i..].starts_with(b"\"\"\"") {
+                // A block string ends at the first `"""` not escaped as `\"""`.
+                let mut j = i + 3;
+                while j < bytes.len() && !(bytes[j..].starts_with(b"\"\"\"") && bytes[j - 1] != b'\\') {
+                    j += 1;
+                }
+                (j + 3).min(bytes.len())
+            } else {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                (j + 1).min(bytes.len())
+            };
+            continue;
+        }
+        i += 1;
+    }
+    if run < bytes.len() {
+        hash.update(&bytes[run..]);
+    }
+    hash.update([0xff]);
 }
 
 #[cfg(test)]
@@ -223,6 +311,47 @@ mod tests {
     }
 
     /// Needs Redis on 127.0.0.1:6379 (`scripts/test.sh` starts one).
+    fn normalized(query: &str) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        hash_normalized(&mut hash, query);
+        hash.finalize().into()
+    }
+
+    #[test]
+    fn layouts_of_one_document_share_a_key_and_string_literals_keep_their_whitespace() {
+        let one_line =
+            r#"query($n: Int) { channels(filter: {search: "ab  c"}, first: $n) { edges { node { login } } } }"#;
+        let laid_out = "query($n: Int) {\n  channels(filter: {search: \"ab  c\"}, first: $n) {\n\tedges { node { login } }\n  }\n}\n";
+        assert_eq!(normalized(one_line), normalized(laid_out));
+        assert_eq!(
+            normalized("{ a b }"),
+            normalized("  { a,  b }  "),
+            "commas are insignificant"
+        );
+        assert_ne!(normalized("{ a b }"), normalized("{ ab }"));
+        assert_ne!(
+            normalized(r#"{ channels(filter: {search: "ab  c"}) { totalCount } }"#),
+            normalized(r#"{ channels(filter: {search: "ab c"}) { totalCount } }"#),
+            "whitespace inside a string is its value"
+        );
+        assert_ne!(
+            normalized(r#"{ f(s: "a \" b") }"#),
+            normalized(r#"{ f(s: "a \"b") }"#),
+            "an escaped quote does not end the string"
+        );
+        assert_ne!(
+            normalized("{ f(s: \"\"\"a  \\\"\"\" b\"\"\") }"),
+            normalized("{ f(s: \"\"\"a \\\"\"\" b\"\"\") }"),
+            "a block string keeps its whitespace up to its unescaped end"
+        );
+        assert_eq!(normalized("{ a }"), normalized("\n{ a }\n"), "nor at the ends");
+        assert_ne!(
+            normalized("{ a # it's \"quoted\n f(s: \"x  y\") }"),
+            normalized("{ a # it's \"quoted\n f(s: \"x y\") }"),
+            "a quote in a comment opens no string"
+        );
+    }
+
     #[tokio::test]
     async fn replicas_share_answers_through_redis() {
         let namespace = format!("cache-test-{}", std::process::id());

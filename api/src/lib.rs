@@ -20,6 +20,7 @@ pub mod http;
 use std::future::Future;
 use std::sync::Arc;
 
+use async_graphql::parser::types::ExecutableDocument;
 use metrics_exporter_prometheus::PrometheusHandle;
 use streamlens_domain::config::GatewayConfig;
 use streamlens_domain::config::SourceConfig;
@@ -28,6 +29,7 @@ use streamlens_jobs::notify::Notifier;
 use streamlens_jobs::queue::Queue;
 use tokio::net::TcpListener;
 
+use auth::Principal;
 use cache::ResponseCache;
 use graphql::{Gateway, Limits, StreamlensSchema};
 
@@ -38,8 +40,14 @@ pub struct App {
     pub storage: Storage,
     /// The job queue.
     pub queue: Queue,
-    /// The GraphQL schema, with its data.
+    /// The GraphQL schema, with its data, as HTTP requests run it ([`App::execute`]).
     pub schema: StreamlensSchema,
+    /// The same schema for websockets, with the extension that checks and finishes their operations.
+    pub ws_schema: StreamlensSchema,
+    /// What one request may ask.
+    pub limits: Limits,
+    /// The schema's field types, for the nulls of failed fields.
+    pub types: Arc<graphql::nulls::FieldTypes>,
     /// The metrics registry `/metrics` renders.
     pub metrics: PrometheusHandle,
     /// Responses of read-only requests.
@@ -69,6 +77,8 @@ impl App {
         notifier: Notifier,
         auth: auth::Auth,
     ) -> Self {
+        // First, so the counters registered below reach it.
+        let metrics = streamlens_jobs::observability::install();
         let ttl = std::time::Duration::from_secs(30);
         let cache = ResponseCache::in_process(&notifier, ttl);
         let entities = graphql::entities::EntityCache::new(cache.data_version(), ttl);
@@ -81,11 +91,17 @@ impl App {
             entities,
             auth: auth.clone(),
         };
+        let limits = Limits::default();
+        let schema = graphql::build(gateway.clone(), limits);
+        let types = Arc::new(graphql::nulls::FieldTypes::of(&schema.sdl()));
         Self {
             storage,
             queue,
-            schema: graphql::build(gateway, Limits::default()),
-            metrics: streamlens_jobs::observability::install(),
+            ws_schema: graphql::build_for_websockets(gateway, limits, Arc::clone(&types)),
+            schema,
+            limits,
+            types,
+            metrics,
             cache,
             documents: http::graphql::Documents::default(),
             http: http::layers::HttpSettings::new(GatewayConfig::default()),
@@ -128,6 +144,35 @@ impl App {
             self.cache = self.cache.with_redis(url, namespace).await?;
         }
         Ok(self)
+    }
+}
+
+impl App {
+    /// Runs one GraphQL operation as every HTTP route does: parsed (through the document cache), admitted
+    /// ([`Limits::admit`]), executed for `principal`, its failed fields' nulls put where the specification puts them
+    /// ([`graphql::nulls`]) and every error given a code.
+    pub async fn execute(&self, mut request: async_graphql::Request, principal: Principal) -> async_graphql::Response {
+        match self.documents.parse(&mut request) {
+            Ok(document) => self.execute_parsed(request, &document, principal).await,
+            Err(error) => async_graphql::Response::from_errors(vec![Limits::parse_failed(error)]),
+        }
+    }
+
+    /// [`App::execute`] for a request whose `document` was parsed already (and set on it).
+    pub(crate) async fn execute_parsed(
+        &self,
+        request: async_graphql::Request,
+        document: &ExecutableDocument,
+        principal: Principal,
+    ) -> async_graphql::Response {
+        if let Err(error) = self.limits.admit(Some(&principal), document) {
+            return async_graphql::Response::from_errors(vec![error]);
+        }
+        let operation = request.operation_name.clone();
+        let mut response = self.schema.execute(request.data(principal)).await;
+        graphql::nulls::fill(&mut response, document, operation.as_deref(), &self.types);
+        Limits::code_errors(&mut response);
+        response
     }
 }
 

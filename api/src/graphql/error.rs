@@ -42,11 +42,16 @@ pub fn unauthenticated(message: impl Into<String>) -> Error {
 
 /// `error` with `code`, unless it has a code already (for errors async-graphql raises itself).
 pub fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
+    code_if_missing(&mut error, code);
+    error
+}
+
+/// Sets `code` as the error's code unless it has one.
+pub fn code_if_missing(error: &mut ServerError, code: &'static str) {
     let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if !has_code {
         error.extensions.get_or_insert_with(Default::default).set("code", code);
     }
-    error
 }
 
 /// `INTERNAL_SERVER_ERROR`: the cause is logged, the client sees a generic message.

@@ -1,50 +1,58 @@
-//! The schema's one extension: the limits' codes and counts ([`super::limits`]), the sign-in check for callers
-//! without credentials ([`crate::auth::refuse_anonymous`]) and field errors as null ([`super::nulls`]).
+//! The extension of the websocket schema: operations over websockets get the checks and the finish that
+//! [`crate::App::execute`] gives those over HTTP, from the same functions ([`Limits::admit`], [`super::nulls::fill`],
+//! [`Limits::code_errors`]).
 //!
-//! They are one extension rather than three because async-graphql runs every extension around every field it
-//! resolves (a boxed future per extension per field, after looking the field's type up): one extension is one
-//! layer around each field, whatever the number of concerns.
+//! async-graphql runs the operations of a websocket itself, so they can only be reached through an extension. HTTP
+//! requests run on a schema without one: async-graphql wraps every field it resolves in the extensions a schema has,
+//! a boxed future and a registry lookup per field even for an extension that does nothing there.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextResolve,
-    NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use async_graphql::{Response, ServerResult, Variables};
 
 use super::limits::Limits;
-use super::nulls::FieldErrorsAsNull;
+use super::nulls::{self, FieldTypes};
 use crate::auth::Principal;
 
-/// The factory, with the limits.
-#[derive(Debug, Clone, Copy)]
-pub struct GatewayExtension(pub Limits);
+/// The factory, with the limits and the schema's field types.
+#[derive(Debug, Clone)]
+pub struct GatewayExtension {
+    /// What a request may ask.
+    pub limits: Limits,
+    /// The schema's field types, for the nulls of failed fields.
+    pub types: Arc<FieldTypes>,
+}
 
 impl ExtensionFactory for GatewayExtension {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(PerRequest {
-            limits: self.0,
-            nulls: FieldErrorsAsNull::default(),
+            limits: self.limits,
+            types: Arc::clone(&self.types),
+            document: Mutex::default(),
         })
     }
 }
 
-/// One request's state.
+/// One request's state: its parsed document, kept for the nulls.
 struct PerRequest {
     limits: Limits,
-    nulls: FieldErrorsAsNull,
+    types: Arc<FieldTypes>,
+    document: Mutex<Option<ExecutableDocument>>,
 }
 
 #[async_trait::async_trait]
 impl Extension for PerRequest {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        Limits::uncoded_are_internal(next.run(ctx).await)
+        let mut response = next.run(ctx).await;
+        Limits::code_errors(&mut response);
+        response
     }
 
-    /// The document, refused when it does not parse, when the caller may not run it, or when it has too many
-    /// operations or aliases (in that order).
+    /// The document, refused when it does not parse or [`Limits::admit`] refuses it.
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -53,17 +61,9 @@ impl Extension for PerRequest {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await.map_err(Limits::parse_failed)?;
-        crate::auth::refuse_anonymous(ctx.data_opt::<Principal>(), &doc)?;
-        self.limits.check_counts(&doc)?;
+        self.limits.admit(ctx.data_opt::<Principal>(), &doc)?;
+        *self.document.lock().unwrap_or_else(PoisonError::into_inner) = Some(doc.clone());
         Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(Limits::validation_failed)
     }
 
     async fn execute(
@@ -72,17 +72,11 @@ impl Extension for PerRequest {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        self.nulls.start();
-        self.nulls.finish(next.run(ctx, operation_name).await)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let return_type = info.return_type;
-        self.nulls.catch(return_type, next.run(ctx, info).await)
+        let mut response = next.run(ctx, operation_name).await;
+        let document = self.document.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(document) = document {
+            nulls::fill(&mut response, &document, operation_name, &self.types);
+        }
+        response
     }
 }

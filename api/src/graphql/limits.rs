@@ -6,9 +6,10 @@
 //! before validation (whose overlapping-fields rule is quadratic in the fields of a selection).
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult};
+use async_graphql::{Response, ServerError, ServerResult, Value};
 
-use super::error::with_code;
+use super::error::{code_if_missing, with_code};
+use crate::auth::Principal;
 
 /// The limits.
 #[derive(Debug, Clone, Copy)]
@@ -81,32 +82,42 @@ impl Limits {
         Ok(())
     }
 
-    /// The codes of async-graphql's own validation errors (its depth, complexity and directive limits among them).
-    pub fn validation_failed(errors: Vec<ServerError>) -> Vec<ServerError> {
-        errors
-            .into_iter()
-            .map(|e| {
-                let code = if e.message.contains("nested too deep") {
-                    "QUERY_TOO_DEEP"
-                } else if e.message.contains("too complex") {
-                    "QUERY_TOO_COMPLEX"
-                } else if e.message.contains("directives") {
-                    "TOO_MANY_DIRECTIVES"
-                } else {
-                    "GRAPHQL_VALIDATION_FAILED"
-                };
-                with_code(e, code)
-            })
-            .collect()
+    /// What every request must pass once parsed, before it runs: a caller without credentials may only sign in
+    /// (when anonymous reads are off, [`crate::auth::refuse_anonymous`]), and the document may hold only so many
+    /// operations and aliases.
+    pub fn admit(&self, principal: Option<&Principal>, doc: &ExecutableDocument) -> ServerResult<()> {
+        crate::auth::refuse_anonymous(principal, doc)?;
+        self.check_counts(doc)
     }
 
-    /// Whatever failed without saying how (async-graphql's own errors) is an internal error to the client.
-    pub fn uncoded_are_internal(mut response: Response) -> Response {
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| with_code(e, "INTERNAL_SERVER_ERROR"))
-            .collect();
-        response
+    /// Gives every error of `response` without a code one. A request error (one that stopped the document before it
+    /// ran: no path, and no data) gets the code of the limit it broke (depth, complexity, directives; async-graphql
+    /// checks these as it validates), or `GRAPHQL_VALIDATION_FAILED`; any other error left without a code is
+    /// async-graphql's own, and `INTERNAL_SERVER_ERROR`.
+    pub fn code_errors(response: &mut Response) {
+        let nothing_ran = response.data == Value::Null;
+        for error in &mut response.errors {
+            let code = if nothing_ran && error.path.is_empty() {
+                request_error_code(&error.message)
+            } else {
+                "INTERNAL_SERVER_ERROR"
+            };
+            code_if_missing(error, code);
+        }
+    }
+}
+
+/// The code of a request error without one, by async-graphql's message.
+fn request_error_code(message: &str) -> &'static str {
+    if message.contains("nested too deep") || message.contains("recursion depth") || message.contains("recursion limit")
+    {
+        "QUERY_TOO_DEEP"
+    } else if message.contains("too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else if message.contains("directives") {
+        "TOO_MANY_DIRECTIVES"
+    } else {
+        "GRAPHQL_VALIDATION_FAILED"
     }
 }
 

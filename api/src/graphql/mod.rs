@@ -7,8 +7,9 @@
 //! - [`subscription`]: `seriesReady` and `rankingsUpdated`, from the pub/sub port.
 //! - [`types`]: the object types. [`loaders`]: batched channel and game lookups, through [`entities`] (profiles and
 //!   ranking pages decoded, kept per data version). [`error`]: error codes.
-//!   [`limits`]: depth, complexity, alias and operation limits. [`nulls`]: a failed nullable field answers null.
-//!   [`extension`]: the schema's one extension, which runs both and the sign-in check.
+//!   [`limits`]: depth, complexity, alias and operation limits, the sign-in check, and the codes of async-graphql's
+//!   own errors. [`nulls`]: failed fields answer null where the specification says. [`extension`]: the same checks
+//!   and nulls for operations over websockets.
 //!
 //! Conventions: lists are Relay connections (`first` required, at most 100; `after` an opaque cursor); times are the
 //! `DateTime` scalar (RFC 3339, UTC); every error has `extensions.code`.
@@ -103,8 +104,21 @@ pub fn gateway<'a>(ctx: &Context<'a>) -> &'a Gateway {
     ctx.data_unchecked::<Gateway>()
 }
 
-/// The schema over `gateway`, with `limits`.
+/// The schema over `gateway`, with `limits`, for HTTP: without extensions, since [`crate::App::execute`] checks each
+/// request before it runs and finishes its answer after.
 pub fn build(gateway: Gateway, limits: Limits) -> StreamlensSchema {
+    builder(gateway, limits).finish()
+}
+
+/// The same schema for websockets, whose operations async-graphql runs itself: its extension checks and finishes
+/// them as [`crate::App::execute`] does over HTTP.
+pub fn build_for_websockets(gateway: Gateway, limits: Limits, types: Arc<nulls::FieldTypes>) -> StreamlensSchema {
+    builder(gateway, limits)
+        .extension(extension::GatewayExtension { limits, types })
+        .finish()
+}
+
+fn builder(gateway: Gateway, limits: Limits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     let loaders = Arc::clone(&gateway.loaders);
     Schema::build(Query, Mutation, Subscription)
         .data(gateway)
@@ -112,8 +126,6 @@ pub fn build(gateway: Gateway, limits: Limits) -> StreamlensSchema {
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
-        .extension(extension::GatewayExtension(limits))
-        .finish()
 }
 
 /// The schema in SDL, as `schema.graphql` holds it.

@@ -2,9 +2,11 @@
 //! codes as [`super::protocol`] says), subscriptions over websockets (`graphql-transport-ws` and `graphql-ws`, chosen
 //! by the `Sec-WebSocket-Protocol` header).
 
-use async_graphql::BatchRequest;
+use std::sync::Arc;
+
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
+use async_graphql::{BatchResponse, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -14,6 +16,7 @@ use bytes::Bytes;
 use super::protocol::{self, MediaType, Operation, Operations};
 use crate::App;
 use crate::auth::{AuthError, Principal};
+use crate::graphql::Limits;
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
@@ -47,7 +50,7 @@ pub async fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, HttpRes
 
 /// `POST /graphql`: one operation or a batch, as JSON.
 pub async fn http(
-    State(app): State<App>,
+    State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> HttpResponse {
@@ -97,22 +100,22 @@ async fn run(
         Operations::Batch(operations) => operations,
     };
     let mut writes = false;
-    let requests = operations
-        .into_iter()
-        .map(|operation| {
-            let mut request = prepare(operation);
-            writes |= kind(&app.documents, &mut request) == Kind::Writes;
-            request
-        })
-        .collect();
-    let response = app
-        .schema
-        .execute_batch(BatchRequest::Batch(requests).data(principal))
-        .await;
+    let mut responses = Vec::with_capacity(operations.len());
+    for operation in operations {
+        let mut request = prepare(operation);
+        let response = match app.documents.parse(&mut request) {
+            Ok(document) => {
+                writes |= kind(&document, request.operation_name.as_deref()) == Kind::Writes;
+                app.execute_parsed(request, &document, principal.clone()).await
+            }
+            Err(error) => async_graphql::Response::from_errors(vec![Limits::parse_failed(error)]),
+        };
+        responses.push(response);
+    }
     if writes {
         app.cache.invalidate();
     }
-    protocol::answer_batch(media, response)
+    protocol::answer_batch(media, BatchResponse::Batch(responses))
 }
 
 /// What a request does, for the response cache.
@@ -129,7 +132,7 @@ enum Kind {
 /// Parsed documents by query text. A client asks the same few queries with new variables, and copying a parsed
 /// document costs a fraction of parsing it again.
 #[derive(Clone)]
-pub struct Documents(moka::sync::Cache<String, ExecutableDocument>);
+pub struct Documents(moka::sync::Cache<String, Arc<ExecutableDocument>>);
 
 impl std::fmt::Debug for Documents {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,7 +146,7 @@ impl Default for Documents {
         Self(
             moka::sync::Cache::builder()
                 .max_capacity(8 << 20)
-                .weigher(|query: &String, _: &ExecutableDocument| {
+                .weigher(|query: &String, _: &Arc<ExecutableDocument>| {
                     u32::try_from(query.len().saturating_mul(8)).unwrap_or(u32::MAX)
                 })
                 .build(),
@@ -152,28 +155,25 @@ impl Default for Documents {
 }
 
 impl Documents {
-    /// Sets the parsed document of `request` (from here, or parsed now and kept when it parses).
-    fn parse(&self, request: &mut async_graphql::Request) {
+    /// The parsed document of `request` (from here, or parsed now and kept), also set on the request so that
+    /// execution does not parse it again; the parser's error when it does not parse.
+    pub fn parse(&self, request: &mut async_graphql::Request) -> Result<Arc<ExecutableDocument>, ServerError> {
         if let Some(document) = self.0.get(&request.query) {
-            request.set_parsed_query(document);
-        } else if let Ok(document) = request.parsed_query() {
-            let document = document.clone();
-            self.0.insert(request.query.clone(), document);
+            request.set_parsed_query(ExecutableDocument::clone(&document));
+            return Ok(document);
         }
+        let document = Arc::new(request.parsed_query()?.clone());
+        self.0.insert(request.query.clone(), Arc::clone(&document));
+        Ok(document)
     }
 }
 
-/// The request's document is parsed here, once: execution uses the same.
-fn kind(documents: &Documents, request: &mut async_graphql::Request) -> Kind {
-    documents.parse(request);
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return Kind::Personal;
-    };
+/// What the operation `operation_name` of `document` does (all of its operations when none is named).
+fn kind(document: &ExecutableDocument, operation_name: Option<&str>) -> Kind {
     let selected = document
         .operations
         .iter()
-        .filter(|(name, _)| match (&operation_name, name) {
+        .filter(|(name, _)| match (operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
@@ -216,10 +216,19 @@ async fn single(
     if let Some(body) = app.cache.get(&key).await {
         return ([(header::CONTENT_TYPE, media.content_type())], body).into_response();
     }
-    let mut request = prepare(operation).data(principal);
-    match kind(&app.documents, &mut request) {
+    let mut request = prepare(operation);
+    let document = match app.documents.parse(&mut request) {
+        Ok(document) => document,
+        Err(error) => {
+            let response = async_graphql::Response::from_errors(vec![Limits::parse_failed(error)]);
+            return protocol::answer(media, response);
+        }
+    };
+    match kind(&document, request.operation_name.as_deref()) {
         Kind::Shared => {}
-        Kind::Personal => return protocol::answer(media, app.schema.execute(request).await),
+        Kind::Personal => {
+            return protocol::answer(media, app.execute_parsed(request, &document, principal).await);
+        }
         Kind::Writes if method == Method::GET => {
             let mut refusal = protocol::refusal(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -233,14 +242,14 @@ async fn single(
             return refusal;
         }
         Kind::Writes => {
-            let response = app.schema.execute(request).await;
+            let response = app.execute_parsed(request, &document, principal).await;
             // A mutation may change what queries answer (users, groups, runs): none answered before it is served
             // after it by this replica; the others' entries expire with their TTL.
             app.cache.invalidate();
             return protocol::answer(media, response);
         }
     }
-    let response = app.schema.execute(request).await;
+    let response = app.execute_parsed(request, &document, principal).await;
     if !response.is_ok() {
         return protocol::answer(media, response);
     }
@@ -255,7 +264,7 @@ async fn single(
 }
 
 /// `GET /graphql`: a websocket upgrade for subscriptions, or a query in the query string.
-pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
+pub async fn get(State(app): State<Arc<App>>, request: Request) -> HttpResponse {
     let wants_websocket = request
         .headers()
         .get(header::UPGRADE)
@@ -290,7 +299,7 @@ pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
         Ok(principal) => principal,
         Err(refusal) => return refusal,
     };
-    let schema = app.schema.clone();
+    let schema = app.ws_schema.clone();
     // Subscription messages are small: small buffers keep a thousand idle subscribers cheap (the default is 128 KiB
     // a socket), and a client message over 64 KiB is refused.
     upgrade
@@ -309,7 +318,7 @@ pub async fn get(State(app): State<App>, request: Request) -> HttpResponse {
 /// The caller of a websocket: from `connection_init`'s payload (`{"Authorization": "Bearer …"}`, or `authorization`,
 /// `authToken` or `token` with the bare token), else from the upgrade request. A bad credential closes the socket.
 async fn connection_init(
-    app: App,
+    app: Arc<App>,
     upgrade_caller: Principal,
     payload: serde_json::Value,
 ) -> async_graphql::Result<async_graphql::Data> {

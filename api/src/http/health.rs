@@ -4,6 +4,7 @@
 //! each within two seconds, so a load balancer stops sending traffic to a replica that cannot reach its data. Failures are
 //! logged with their cause; the response only names the failing check.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -70,7 +71,7 @@ async fn run<E: std::fmt::Display>(
 }
 
 /// `GET /readyz`: the stores and the queue answer. 503 when any check fails.
-pub async fn readyz(State(app): State<App>) -> (StatusCode, Json<Health>) {
+pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Health>) {
     let (meta, blobs, queue) = tokio::join!(
         run("meta", app.storage.meta.adapter(), app.storage.meta.check()),
         run("blobs", app.storage.blobs.adapter(), app.storage.blobs.check()),

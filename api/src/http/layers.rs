@@ -30,6 +30,9 @@ pub struct HttpSettings {
     /// As configured.
     pub config: GatewayConfig,
     limiter: Option<DefaultKeyedRateLimiter<String>>,
+    /// The request counter of each status class (1xx to 5xx), registered once: a `counter!` call looks its series up
+    /// each time.
+    requests: [metrics::Counter; 5],
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -45,7 +48,13 @@ impl HttpSettings {
     pub fn new(config: GatewayConfig) -> Arc<Self> {
         let limiter =
             NonZeroU32::new(config.rate_limit_per_minute).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n)));
-        let settings = Arc::new(Self { config, limiter });
+        let requests =
+            ["1xx", "2xx", "3xx", "4xx", "5xx"].map(|class| metrics::counter!(HTTP_REQUESTS, "status" => class));
+        let settings = Arc::new(Self {
+            config,
+            limiter,
+            requests,
+        });
         if settings.limiter.is_some() {
             let weak = Arc::downgrade(&settings);
             tokio::spawn(async move {
@@ -102,12 +111,12 @@ fn caller(request: &Request) -> String {
 }
 
 /// The rate limit, then the timeout.
-pub async fn limit(State(app): State<App>, request: Request, next: Next) -> Response {
+pub async fn limit(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let settings = &app.http;
     if let Some(limiter) = &settings.limiter
         && let Err(not_until) = limiter.check_key(&caller(&request))
     {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
         let mut response = coded(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMITED",
@@ -134,25 +143,20 @@ pub async fn limit(State(app): State<App>, request: Request, next: Next) -> Resp
 }
 
 /// One log line per request: method, path, status and duration (JSON with `STREAMLENS_LOG_FORMAT=json`).
-pub async fn log(request: Request, next: Next) -> Response {
+pub async fn log(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // A `Uri` shares its bytes: cloning it copies no text.
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1_000.0;
-    let class = match status / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
-    };
-    metrics::counter!(HTTP_REQUESTS, "status" => class).increment(1);
+    let class = usize::from(status / 100).clamp(1, 5) - 1;
+    app.http.requests[class].increment(1);
     if status >= 500 {
-        tracing::warn!(target: "streamlens::http", %method, path, status, duration_ms, "request");
+        tracing::warn!(target: "streamlens::http", %method, path = uri.path(), status, duration_ms, "request");
     } else {
-        tracing::info!(target: "streamlens::http", %method, path, status, duration_ms, "request");
+        tracing::info!(target: "streamlens::http", %method, path = uri.path(), status, duration_ms, "request");
     }
     response
 }

@@ -18,6 +18,8 @@ pub mod protocol;
 pub mod rest;
 pub mod webapp;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::http::header;
@@ -64,7 +66,11 @@ async fn limit_body(request: Request, next: Next) -> Response {
 }
 
 /// Every route, with the shared state and the [`layers`]. GraphiQL only when the explorer is on.
+///
+/// Handlers and layers take the state as an `Arc`: axum clones it for each of them on every request, and one
+/// reference count is far cheaper than the dozens an [`App`] holds (its caches, stores and queue).
 pub fn router(app: App) -> Router {
+    let app = Arc::new(app);
     let mut routes = Router::new();
     if app.http.config.explorer {
         routes = routes
@@ -86,5 +92,7 @@ pub fn router(app: App) -> Router {
     if let Some(cors) = app.http.cors() {
         routes = routes.layer(cors);
     }
-    routes.layer(middleware::from_fn(layers::log)).with_state(app)
+    routes
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), layers::log))
+        .with_state(app)
 }

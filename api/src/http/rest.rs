@@ -3,6 +3,8 @@
 //! same GraphQL operation, with the same authentication, and answer its `data` or its first error with a status from
 //! its code.
 
+use std::sync::Arc;
+
 use async_graphql::{Request, Variables};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -31,7 +33,7 @@ async fn run(app: &App, headers: &HeaderMap, request: Request, field: &str) -> R
             return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
         }
     };
-    let response = app.schema.execute(request.data(principal)).await;
+    let response = app.execute(request, principal).await;
     // As after a mutation over /graphql: no cached answer from before it is served after it.
     app.cache.invalidate();
     if let Some(error) = response.errors.first() {
@@ -56,14 +58,14 @@ async fn run(app: &App, headers: &HeaderMap, request: Request, field: &str) -> R
 }
 
 /// `POST /api/v1/sources/{id}/pull`: 202 with `{source, pullId}`.
-pub async fn pull(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn pull(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let request = Request::new("mutation($id: ID!) { pullNow(source: $id) { source pullId } }")
         .variables(Variables::from_json(json!({ "id": id })));
     run(&app, &headers, request, "pullNow").await
 }
 
 /// `POST /api/v1/series/{id}/rerun`: 202 with `{series, runId}`.
-pub async fn rerun(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn rerun(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let request = Request::new("mutation($id: ID!) { rerunSeries(id: $id) { series runId } }")
         .variables(Variables::from_json(json!({ "id": id })));
     run(&app, &headers, request, "rerunSeries").await
