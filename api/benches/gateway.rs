@@ -9,7 +9,8 @@
 //!   cache (the same query every time); uncached (each request names a different instant of the same day in `at`,
 //!   so every one misses the response cache and is executed, reading its ranking page, channels and games through
 //!   the entity cache); and, in the same run, a plain axum handler (this binary again, as a fourth process)
-//!   answering the same bytes. Requests a second and latency percentiles of each.
+//!   answering the same bytes. The plain handler and the cached gateway take five 2-second turns each, alternating,
+//!   and their medians are compared. Requests a second and latency percentiles of each.
 //! - 1,000 websocket subscribers (`graphql-transport-ws`) of `seriesReady`: how many receive each of the next two
 //!   series, and the server's resident memory (`VmRSS`, `VmHWM`) under that load.
 
@@ -28,6 +29,9 @@ const GATEWAY_PORT: u16 = 17_781;
 const PLAIN_PORT: u16 = 17_782;
 const CONCURRENCY: usize = 32;
 const LOAD_FOR: Duration = Duration::from_secs(10);
+/// The plain handler and the cached gateway take turns, this many rounds of `LOAD_FOR / ROUNDS` each: a machine whose
+/// speed drifts (neighbours, frequency) then weighs on both alike, and the medians are compared.
+const ROUNDS: u32 = 5;
 const SUBSCRIBERS: usize = 1_000;
 
 const DASHBOARD: &str = "query($at: DateTime) { rankings(entity: CHANNEL, period: DAY, at: $at, first: 20) { \
@@ -116,15 +120,16 @@ enum Body {
 }
 
 /// Loads `url` with wrk (a second process: C, two threads, far lighter than a client in this process) from
-/// `connections` keep-alive connections for `LOAD_FOR`; `api/benches/wrk-graphql.lua` builds the requests and prints
+/// `connections` keep-alive connections for `duration`; `api/benches/wrk-graphql.lua` builds the requests and prints
 /// the figures.
-fn load(url: &str, connections: usize, body: &Body) -> Load {
+fn load(url: &str, connections: usize, duration: Duration, body: &Body) -> Load {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/wrk-graphql.lua");
     let mut wrk = Command::new("wrk");
     wrk.args([
         format!("--threads={}", connections.min(2)),
         format!("--connections={connections}"),
-        format!("--duration={}s", LOAD_FOR.as_secs()),
+        // wrk counts whole seconds.
+        format!("--duration={}s", duration.as_secs().max(1)),
         "--latency".into(),
         format!("--script={script}"),
         url.into(),
@@ -157,6 +162,12 @@ fn load(url: &str, connections: usize, body: &Body) -> Load {
         .find(|l| l.starts_with('{'))
         .expect("wrk's figures");
     serde_json::from_str(line).expect("wrk's figures")
+}
+
+/// The median of `values` (sorted in place).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// Prints a row; returns its requests a second. An answer is counted wrong when wrk saw an error or a status other
@@ -291,30 +302,40 @@ async fn main() {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!(
-        "dashboard query: the day's top 20 channels with games ({} bytes); {CONCURRENCY} connections, {} s each",
+        "dashboard query: the day's top 20 channels with games ({} bytes); {CONCURRENCY} connections from wrk, {} s \
+         a row (the plain handler and the cached gateway in {ROUNDS} alternating turns)",
         expected.len(),
         LOAD_FOR.as_secs()
     );
 
     // The same day, a different instant each request: the same answer, a new cache key every time.
     let day = chrono::Utc::now().date_naive();
-    let plain = report(
-        "plain axum handler",
-        &load(
-            &format!("http://127.0.0.1:{PLAIN_PORT}/graphql"),
-            CONCURRENCY,
-            &Body::Fixed(request_body(None)),
-        ),
-        &expected,
-    );
-    let cached = report(
-        "gateway, cached",
-        &load(&url, CONCURRENCY, &Body::Fixed(request_body(None))),
-        &expected,
+    let plain_url = format!("http://127.0.0.1:{PLAIN_PORT}/graphql");
+    let fixed = Body::Fixed(request_body(None));
+    let (mut plain_rounds, mut cached_rounds) = (Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        let turn = LOAD_FOR / ROUNDS;
+        let plain = report(
+            &format!("plain axum handler, {round}"),
+            &load(&plain_url, CONCURRENCY, turn, &fixed),
+            &expected,
+        );
+        let cached = report(
+            &format!("gateway, cached, {round}"),
+            &load(&url, CONCURRENCY, turn, &fixed),
+            &expected,
+        );
+        plain_rounds.push(plain);
+        cached_rounds.push(cached);
+    }
+    let (plain, cached) = (median(&mut plain_rounds), median(&mut cached_rounds));
+    println!(
+        "medians of {ROUNDS} rounds: plain axum handler {plain:.0} req/s, gateway cached {cached:.0} req/s ({:.2}x)",
+        cached / plain
     );
     let uncached = report(
         "gateway, uncached",
-        &load(&url, CONCURRENCY, &Body::Instants { day, offset_ms: 0 }),
+        &load(&url, CONCURRENCY, LOAD_FOR, &Body::Instants { day, offset_ms: 0 }),
         &expected,
     );
     // The same at a light load: latency without queueing behind 31 other requests on two cores.
@@ -323,6 +344,7 @@ async fn main() {
         &load(
             &url,
             4,
+            LOAD_FOR,
             &Body::Instants {
                 day,
                 offset_ms: 50_000_000,

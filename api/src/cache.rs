@@ -10,6 +10,10 @@
 //! also expire after a TTL (30 s by default), which bounds what other replicas serve after another replica's
 //! mutation. Only successful responses of queries are cached; mutations and subscriptions never. The same data
 //! version ([`DataVersion`]) keys the decoded profiles and ranking pages of [`crate::graphql::entities`].
+//!
+//! Subscriptions hear events from the cache ([`ResponseCache::events`]), after it has moved its data version for
+//! them: a client told that a series is ready and asking at once is answered from the new data, never from an answer
+//! cached before it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -19,6 +23,7 @@ use bytes::Bytes;
 use redis::AsyncCommands as _;
 use sha2::{Digest, Sha256};
 use streamlens_jobs::notify::{Event, Notifier};
+use tokio::sync::broadcast;
 
 /// Hits and misses, by layer.
 pub const CACHE_REQUESTS: &str = "streamlens_cache_requests_total";
@@ -32,6 +37,17 @@ impl DataVersion {
     /// Now.
     pub fn get(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The events a [`ResponseCache`] follows, each heard once the cache's data version has moved for it.
+#[derive(Debug, Clone)]
+pub struct AppliedEvents(broadcast::Sender<Event>);
+
+impl AppliedEvents {
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.0.subscribe()
     }
 }
 
@@ -53,6 +69,8 @@ pub struct ResponseCache {
     version: Arc<AtomicI64>,
     ttl: Duration,
     counters: Counters,
+    /// The events followed, sent on once the version has moved for them.
+    applied: broadcast::Sender<Event>,
 }
 
 /// The cache's hit and miss counters, registered once: a `counter!` call looks its series up each time.
@@ -99,6 +117,7 @@ impl ResponseCache {
             version: Arc::new(AtomicI64::new(0)),
             ttl,
             counters: Counters::new(),
+            applied: broadcast::channel(1024).0,
         };
         cache.follow(notifier);
         cache
@@ -118,16 +137,23 @@ impl ResponseCache {
         let mut events = notifier.subscribe();
         let version = Arc::clone(&self.version);
         let l1 = self.l1.clone();
+        let applied = self.applied.clone();
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
-                    Ok(Event::SeriesReady { finished_at, .. }) => {
-                        version.fetch_max(finished_at.timestamp_millis(), Ordering::Relaxed);
-                    }
-                    // Day, week and month rankings are recomputed after their series are ready.
-                    Ok(Event::RankingsUpdated { .. }) => {
-                        let now = chrono::Utc::now().timestamp_millis();
-                        version.fetch_max(now.max(version.load(Ordering::Relaxed) + 1), Ordering::Relaxed);
+                    Ok(event) => {
+                        match &event {
+                            Event::SeriesReady { finished_at, .. } => {
+                                version.fetch_max(finished_at.timestamp_millis(), Ordering::Relaxed);
+                            }
+                            // Day, week and month rankings are recomputed after their series are ready.
+                            Event::RankingsUpdated { .. } => {
+                                let now = chrono::Utc::now().timestamp_millis();
+                                version.fetch_max(now.max(version.load(Ordering::Relaxed) + 1), Ordering::Relaxed);
+                            }
+                        }
+                        // No subscriber is not an error.
+                        let _ = applied.send(event);
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         // Events were missed: start afresh.
@@ -138,6 +164,11 @@ impl ResponseCache {
                 }
             }
         });
+    }
+
+    /// The events of the notifier this cache follows, each sent on once the data version has moved for it.
+    pub fn events(&self) -> AppliedEvents {
+        AppliedEvents(self.applied.clone())
     }
 
     /// Moves the data version past every response cached so far, and empties the in-process layer: what follows is
@@ -308,6 +339,38 @@ mod tests {
         }
         let after = cache.key("{ a }", None, "{}", "viewer");
         assert!(cache.get(&after).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn subscribers_hear_an_event_after_the_version_has_moved_for_it() {
+        let notifier = Notifier::in_process();
+        let cache = ResponseCache::in_process(&notifier, Duration::from_secs(30));
+        let mut heard = cache.events().subscribe();
+        // A subscriber of the notifier itself, as subscriptions were: it may hear first.
+        let mut raw = notifier.subscribe();
+        for minute in 0..50 {
+            let series = streamlens_domain::ids::SeriesId::parse(&format!("simulator:2026-11-26T11:{minute:02}:00Z"))
+                .expect("a series id");
+            let finished_at = chrono::Utc::now() + chrono::Duration::seconds(minute);
+            notifier
+                .publish(Event::SeriesReady {
+                    source: series.source().clone(),
+                    slot: series.slot(),
+                    series: series.clone(),
+                    finished_at,
+                    steps: Vec::new(),
+                })
+                .await;
+            raw.recv().await.expect("the notifier's event");
+            let Ok(Event::SeriesReady { series: got, .. }) = heard.recv().await else {
+                panic!("the applied event");
+            };
+            assert_eq!(got, series);
+            assert!(
+                cache.version() >= finished_at.timestamp_millis(),
+                "heard before the version moved"
+            );
+        }
     }
 
     /// Needs Redis on 127.0.0.1:6379 (`scripts/test.sh` starts one).

@@ -86,7 +86,7 @@ impl App {
             storage: storage.clone(),
             queue: queue.clone(),
             sources: Arc::new(sources),
-            notifier,
+            events: cache.events(),
             loaders: Arc::new(graphql::Loaders::new(Arc::clone(&storage.meta), entities.clone())),
             entities,
             auth: auth.clone(),
@@ -154,7 +154,7 @@ impl App {
     pub async fn execute(&self, mut request: async_graphql::Request, principal: Principal) -> async_graphql::Response {
         match self.documents.parse(&mut request) {
             Ok(document) => self.execute_parsed(request, &document, principal).await,
-            Err(error) => async_graphql::Response::from_errors(vec![Limits::parse_failed(error)]),
+            Err(error) => async_graphql::Response::from_errors(vec![error]),
         }
     }
 

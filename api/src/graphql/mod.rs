@@ -32,7 +32,6 @@ use async_graphql::{Context, ID, Schema};
 use streamlens_domain::config::SourceConfig;
 use streamlens_domain::ids::SourceId;
 use streamlens_domain::storage::Storage;
-use streamlens_jobs::notify::Notifier;
 use streamlens_jobs::queue::Queue;
 
 pub use limits::Limits;
@@ -56,8 +55,8 @@ pub struct Gateway {
     pub queue: Queue,
     /// The configured sources.
     pub sources: Arc<Vec<SourceConfig>>,
-    /// Where events come from.
-    pub notifier: Notifier,
+    /// Events for subscriptions: the notifier's, each once the response cache has moved past it.
+    pub events: crate::cache::AppliedEvents,
     /// Batched channel and game reads.
     pub loaders: Arc<Loaders>,
     /// Profiles and ranking pages, decoded, per data version.

@@ -40,9 +40,10 @@ pub struct RankingsUpdated {
     pub period: Period,
 }
 
-/// The events of this process' notifier, as a stream; a subscriber that falls behind skips what it missed.
+/// The events of this process' notifier, as a stream, each once the response cache has moved past it (so an answer
+/// asked for on hearing it is not one cached before it); a subscriber that falls behind skips what it missed.
 fn events(ctx: &Context<'_>) -> impl Stream<Item = Event> + use<> {
-    let receiver = gateway(ctx).notifier.subscribe();
+    let receiver = gateway(ctx).events.subscribe();
     futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {

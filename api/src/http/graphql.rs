@@ -8,7 +8,7 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use async_graphql::{BatchResponse, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
+use axum::extract::{FromRequest, FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use bytes::Bytes;
@@ -25,11 +25,11 @@ pub const MAX_BATCH: usize = 10;
 /// credential, 500 when the user store cannot be read.
 pub async fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, HttpResponse> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let media = MediaType::negotiate(headers).unwrap_or(MediaType::Json);
+    let media = || MediaType::negotiate(headers).unwrap_or(MediaType::Json);
     match app.auth.authenticate(authorization).await {
         Ok(principal) => Ok(principal),
         Err(AuthError::Unauthenticated(e)) => {
-            let mut refusal = protocol::refusal(StatusCode::UNAUTHORIZED, media, "UNAUTHENTICATED", e.0);
+            let mut refusal = protocol::refusal(StatusCode::UNAUTHORIZED, media(), "UNAUTHENTICATED", e.0);
             refusal.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
@@ -40,7 +40,7 @@ pub async fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, HttpRes
             tracing::error!(%error, "authentication failed");
             Err(protocol::refusal(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                media,
+                media(),
                 "INTERNAL_SERVER_ERROR",
                 "authentication is unavailable",
             ))
@@ -49,18 +49,16 @@ pub async fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, HttpRes
 }
 
 /// `POST /graphql`: one operation or a batch, as JSON.
-pub async fn http(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> HttpResponse {
+pub async fn http(State(app): State<Arc<App>>, mut request: Request) -> HttpResponse {
+    // Taken, not copied (axum's `HeaderMap` extractor clones them).
+    let headers = std::mem::take(request.headers_mut());
     let Some(media) = MediaType::negotiate(&headers) else {
         return protocol::not_acceptable();
     };
     if let Some(refusal) = protocol::unsupported_content_type(&headers, media) {
         return refusal;
     }
-    let body = match body {
+    let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return too_large(super::MAX_BODY_BYTES);
@@ -108,7 +106,7 @@ async fn run(
                 writes |= kind(&document, request.operation_name.as_deref()) == Kind::Writes;
                 app.execute_parsed(request, &document, principal.clone()).await
             }
-            Err(error) => async_graphql::Response::from_errors(vec![Limits::parse_failed(error)]),
+            Err(error) => async_graphql::Response::from_errors(vec![error]),
         };
         responses.push(response);
     }
@@ -156,13 +154,13 @@ impl Default for Documents {
 
 impl Documents {
     /// The parsed document of `request` (from here, or parsed now and kept), also set on the request so that
-    /// execution does not parse it again; the parser's error when it does not parse.
+    /// execution does not parse it again; the parser's error, with its code, when it does not parse.
     pub fn parse(&self, request: &mut async_graphql::Request) -> Result<Arc<ExecutableDocument>, ServerError> {
         if let Some(document) = self.0.get(&request.query) {
             request.set_parsed_query(ExecutableDocument::clone(&document));
             return Ok(document);
         }
-        let document = Arc::new(request.parsed_query()?.clone());
+        let document = Arc::new(request.parsed_query().map_err(Limits::parse_failed)?.clone());
         self.0.insert(request.query.clone(), Arc::clone(&document));
         Ok(document)
     }
@@ -219,10 +217,7 @@ async fn single(
     let mut request = prepare(operation);
     let document = match app.documents.parse(&mut request) {
         Ok(document) => document,
-        Err(error) => {
-            let response = async_graphql::Response::from_errors(vec![Limits::parse_failed(error)]);
-            return protocol::answer(media, response);
-        }
+        Err(error) => return protocol::answer(media, async_graphql::Response::from_errors(vec![error])),
     };
     match kind(&document, request.operation_name.as_deref()) {
         Kind::Shared => {}
