@@ -1,4 +1,3 @@
-import { useQuery } from '@urql/preact';
 import { useMemo, useState } from 'preact/hooks';
 import { useAuth } from '../auth';
 import { Chart, type ChartSeries } from '../components/Chart';
@@ -183,8 +182,9 @@ function ViewerCurve({ login, asked, rangeParam }: { login: string; asked: strin
     const to = (minute + 1) * 60_000;
     return { login, granularity, from: new Date(to - range.ms).toISOString(), to: new Date(to).toISOString() };
   }, [login, granularity, range.ms, minute, count]);
-  // The variables move with every live update (the window ends now), which reads the curve again.
-  const [result] = useQuery<ChannelViewersData>({ query: CHANNEL_VIEWERS, variables });
+  // Every live update reads the curve again, from the network: the window may have moved on before the series
+  // arrived (any render after the minute turns moves it), and then the variables do not change with the update.
+  const { result } = useLiveQuery<ChannelViewersData>({ query: CHANNEL_VIEWERS, variables });
 
   const errors: AppError[] = mapErrors(result.error);
   const forbidden = forbiddenAt(errors, 'viewers');
